@@ -1,0 +1,156 @@
+"""Refuse bad answers before cookiecutter writes any file of the project.
+
+Cookiecutter creates the empty project folder, runs this hook inside it and
+deletes the folder again when the hook exits non-zero, so a refusal here leaves
+nothing behind. Every message names the answer, what was given and what is
+allowed, because the user sees only this text.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+
+# tojson escapes every quote, so the JSON text can never close this raw string early.
+ANSWERS: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+PACKAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Import names of the generated project's dependencies and tools: a package
+# with one of these names would shadow the real module on sys.path.
+DEPENDENCY_MODULES = frozenset(
+    {
+        "boto3",
+        "botocore",
+        "docker",
+        "fastapi",
+        "great_expectations",
+        "gx",
+        "httpx",
+        "locust",
+        "matplotlib",
+        "mlflow",
+        "moto",
+        "mypy",
+        "numpy",
+        "onnx",
+        "onnxruntime",
+        "pandas",
+        "prometheus_client",
+        "pydantic",
+        "pydantic_settings",
+        "pytest",
+        "requests",
+        "ruff",
+        "scipy",
+        "skl2onnx",
+        "sklearn",
+        "starlette",
+        "uvicorn",
+        "yaml",
+        "src",
+        "tests",
+        "test",
+        "data_tests",
+        "config",
+        "infra",
+    }
+)
+
+ALLOWED = {
+    "python_version": ("3.11", "3.12", "3.13"),
+    "cloud": ("aws", "none"),
+    "registry": ("ecr", "ghcr"),
+    "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "none"),
+}
+
+
+def check_slug(slug: str) -> list[str]:
+    if SLUG_PATTERN.fullmatch(slug):
+        return []
+    return [
+        f"project_slug: got {slug!r}; allowed: lowercase letters and digits in "
+        "groups joined by single hyphens, starting with a letter (e.g. 'churn-model')."
+    ]
+
+
+def check_package(name: str) -> list[str]:
+    if not PACKAGE_PATTERN.fullmatch(name) or not name.isidentifier():
+        return [
+            f"package_name: got {name!r}; allowed: a Python identifier of lowercase "
+            "letters, digits and underscores, starting with a letter (e.g. 'churn_model')."
+        ]
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return [f"package_name: got {name!r}, which is a Python keyword; choose another name."]
+    if name in sys.stdlib_module_names:
+        return [
+            f"package_name: got {name!r}, which shadows the standard-library module "
+            f"{name!r}; choose another name (e.g. '{name}_model')."
+        ]
+    if name in DEPENDENCY_MODULES:
+        return [
+            f"package_name: got {name!r}, which shadows a module the project imports "
+            f"or a folder it creates; choose another name (e.g. '{name}_model')."
+        ]
+    return []
+
+
+def check_choices(answers: dict[str, object]) -> list[str]:
+    errors = []
+    for key, allowed in ALLOWED.items():
+        value = str(answers.get(key, ""))
+        if value not in allowed:
+            errors.append(f"{key}: got {value!r}; allowed: {', '.join(allowed)}.")
+    return errors
+
+
+def check_author(name: str, email: str) -> list[str]:
+    errors = []
+    if not name.strip():
+        errors.append("author_name: got an empty name; allowed: any non-empty name.")
+    if not EMAIL_PATTERN.fullmatch(email.strip()):
+        errors.append(
+            f"author_email: got {email!r}; allowed: an address like 'name@example.com' "
+            "(one '@' and a domain)."
+        )
+    return errors
+
+
+def check_combination(answers: dict[str, object]) -> list[str]:
+    if answers.get("registry") == "ecr" and answers.get("cloud") != "aws":
+        return [
+            f"registry: got 'ecr' with cloud={answers.get('cloud')!r}; Amazon ECR needs "
+            "an AWS account, so allowed: registry='ghcr' with cloud='none', or cloud='aws'."
+        ]
+    return []
+
+
+def validate(answers: dict[str, object]) -> list[str]:
+    slug = str(answers.get("project_slug", ""))
+    package = str(answers.get("package_name", ""))
+    return (
+        check_slug(slug)
+        + check_package(package)
+        + check_author(str(answers.get("author_name", "")), str(answers.get("author_email", "")))
+        + check_choices(answers)
+        + check_combination(answers)
+    )
+
+
+def main() -> int:
+    errors = validate(ANSWERS)
+    if not errors:
+        return 0
+    print("cookiecutter-mlops: cannot generate the project, nothing was written:", file=sys.stderr)
+    for error in errors:
+        print(f"  - {error}", file=sys.stderr)
+    print("Run cookiecutter again with corrected answers.", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Render every tested combination and check what lands on disk."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from .combinations import COMBINATIONS, combo_id
+from .conftest import TEMPLATE_DIR, render
+
+TEMPLATE_ROOT = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
+GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
+LEFTOVER = re.compile(r"\{\{|\{%|cookiecutter\.")
+
+REQUIRED_TOP_LEVEL = {
+    ".github",
+    "src",
+    "tests",
+    "data_tests",
+    "infra",
+    "Dockerfile",
+    "Makefile",
+    "pyproject.toml",
+    "README.md",
+    ".pre-commit-config.yaml",
+    ".gitignore",
+    ".dockerignore",
+    "config",
+    "data",
+}
+
+
+def expected_files(combo: dict[str, str], package: str) -> set[str]:
+    """The template's files as the answers should leave them after the post-gen hook."""
+    files = set()
+    for path in TEMPLATE_ROOT.rglob("*"):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        rel = path.relative_to(TEMPLATE_ROOT).as_posix()
+        rel = rel.replace("{{cookiecutter.package_name}}", package)
+        if rel.startswith("licenses/"):
+            continue
+        if combo["cloud"] != "aws" and rel.startswith("infra/aws/"):
+            continue
+        files.add(rel)
+    if combo["license"] != "none":
+        files.add("LICENSE")
+    return files
+
+
+def rendered_files(project: Path) -> set[str]:
+    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("renders")
+    return {combo_id(combo): render(out / combo_id(combo), **combo) for combo in COMBINATIONS}
+
+
+@pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
+def test_exact_file_set(renders: dict[str, Path], combo: dict[str, str]) -> None:
+    project = renders[combo_id(combo)]
+    assert rendered_files(project) == expected_files(combo, "churn_prediction")
+    top = {p.name for p in project.iterdir()}
+    assert top >= REQUIRED_TOP_LEVEL
+    assert (project / "src" / "churn_prediction" / "cli.py").is_file()
+
+
+@pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
+def test_no_template_syntax_left(renders: dict[str, Path], combo: dict[str, str]) -> None:
+    project = renders[combo_id(combo)]
+    offenders = []
+    for path in project.rglob("*"):
+        if not path.is_file() or path.suffix == ".csv":
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        if LEFTOVER.search(GITHUB_EXPRESSION.sub("", text)):
+            offenders.append(path.relative_to(project).as_posix())
+    assert offenders == []
+
+
+@pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
+def test_python_version_reaches_every_file_that_depends_on_it(
+    renders: dict[str, Path], combo: dict[str, str]
+) -> None:
+    project = renders[combo_id(combo)]
+    version = combo["python_version"]
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["requires-python"] == f">={version}"
+    assert pyproject["tool"]["mypy"]["python_version"] == version
+    assert pyproject["tool"]["ruff"]["target-version"] == f"py{version.replace('.', '')}"
+    assert (project / ".python-version").read_text().strip() == version
+    dockerfile = (project / "Dockerfile").read_text()
+    assert f"ARG PYTHON_IMAGE=python:{version}-slim-bookworm" in dockerfile
+    ci = (project / ".github" / "workflows" / "ci.yml").read_text()
+    assert "python-version-file: .python-version" in ci
+
+
+@pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
+def test_license_and_metadata(renders: dict[str, Path], combo: dict[str, str]) -> None:
+    project = renders[combo_id(combo)]
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    if combo["license"] == "none":
+        assert not (project / "LICENSE").exists()
+        assert "license" not in pyproject["project"]
+    else:
+        assert pyproject["project"]["license"] == combo["license"]
+        text = (project / "LICENSE").read_text()
+        marker = {
+            "MIT": "MIT License",
+            "Apache-2.0": "Apache License",
+            "BSD-3-Clause": "BSD 3-Clause",
+        }
+        assert marker[combo["license"]] in text
+    assert not (project / "licenses").exists()
+    assert (project / "data" / "LICENSE-telco-Apache-2.0.txt").is_file()
+    assert "IBM" in (project / "data" / "README.md").read_text()
+
+
+def test_sample_data_is_copied_byte_for_byte(renders: dict[str, Path]) -> None:
+    project = next(iter(renders.values()))
+    shipped = TEMPLATE_ROOT / "data" / "raw" / "telco_customer_churn.csv"
+    rendered = project / "data" / "raw" / "telco_customer_churn.csv"
+    assert rendered.read_bytes() == shipped.read_bytes()
+
+
+def test_user_strings_with_quotes_stay_valid_toml(tmp_path: Path) -> None:
+    project = render(
+        tmp_path,
+        project_name="Churn Prediction",
+        description='Predicts "churn" \\ with quotes',
+        author_name="Zoë O'Brien",
+    )
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["description"] == 'Predicts "churn" \\ with quotes'
+    assert pyproject["project"]["authors"][0]["name"] == "Zoë O'Brien"
+
+
+def test_custom_names_flow_everywhere(tmp_path: Path) -> None:
+    project = render(tmp_path, project_name="Fraud Radar", package_name="radar")
+    assert project.name == "fraud-radar"
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == "fraud-radar"
+    assert pyproject["project"]["scripts"] == {"radar": "radar.cli:main"}
+    assert (project / "src" / "radar" / "cli.py").is_file()
+    assert "PACKAGE := radar" in (project / "Makefile").read_text()
