@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__
 from .contract import ContractError, load_contract
 from .settings import PACKAGE_NAME, Settings
+from .training_config import TrainingConfigError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -36,6 +37,28 @@ def _info(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.common import USER_ERRORS
+    from .jobs.train import run_train
+
+    try:
+        run_train(settings)
+    except USER_ERRORS as err:
+        raise PipelineError(str(err)) from err
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.common import USER_ERRORS
+    from .jobs.evaluate import run_evaluate
+
+    try:
+        run_evaluate(settings)
+    except USER_ERRORS as err:
+        raise PipelineError(str(err)) from err
+    return 0
+
+
 def _not_implemented(name: str) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{PACKAGE_NAME} {name}: not implemented yet", file=sys.stderr)
@@ -48,8 +71,8 @@ def _not_implemented(name: str) -> Handler:
 COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None] | None]] = [
     ("info", "show the settings and the data contract in use", _info, None),
     ("validate", "check a data file against the data contract", _not_implemented("validate"), None),
-    ("train", "validate, train, evaluate and register a model", _not_implemented("train"), None),
-    ("evaluate", "score the trained model on the test split", _not_implemented("evaluate"), None),
+    ("train", "validate, train, evaluate and register a model", _train, None),
+    ("evaluate", "score the trained model on the test split", _evaluate, None),
     (
         "compare",
         "compare the candidate with the baseline (gates)",
@@ -89,6 +112,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
-    except (ContractError, PipelineError) as err:
+    except (ContractError, PipelineError, TrainingConfigError) as err:
         print(f"{PACKAGE_NAME} {args.command}: error: {err}", file=sys.stderr)
         return 1
