@@ -14,6 +14,8 @@ from pathlib import Path
 
 from . import __version__
 from .contract import ContractError, load_contract
+from .core.gates import GateConfigError
+from .io.baseline import BaselineError
 from .settings import PACKAGE_NAME, Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -36,6 +38,37 @@ def _info(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.gate import run_compare  # noqa: PLC0415  (keeps --help instant)
+
+    return run_compare(settings, baseline_path=args.baseline)
+
+
+def _compare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="metrics file to compare with (default: from config/gates.yaml)",
+    )
+
+
+def _reproduce_check(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.gate import run_reproduce_check  # noqa: PLC0415
+
+    return run_reproduce_check(settings, ref=args.ref)
+
+
+def _reproduce_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ref", default="HEAD", help="git ref holding the committed metrics")
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.gate import run_report  # noqa: PLC0415
+
+    return run_report(settings)
+
+
 def _not_implemented(name: str) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{PACKAGE_NAME} {name}: not implemented yet", file=sys.stderr)
@@ -50,13 +83,14 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
     ("validate", "check a data file against the data contract", _not_implemented("validate"), None),
     ("train", "validate, train, evaluate and register a model", _not_implemented("train"), None),
     ("evaluate", "score the trained model on the test split", _not_implemented("evaluate"), None),
+    ("compare", "apply the quality gates against the baseline", _compare, _compare_arguments),
     (
-        "compare",
-        "compare the candidate with the baseline (gates)",
-        _not_implemented("compare"),
-        None,
+        "reproduce-check",
+        "check that re-training reproduces the committed metrics",
+        _reproduce_check,
+        _reproduce_arguments,
     ),
-    ("report", "write the Markdown metric report", _not_implemented("report"), None),
+    ("report", "write the Markdown metric report (reports/report.md)", _report, None),
     ("serve", "serve the trained model over HTTP", _not_implemented("serve"), None),
     ("deploy", "blue/green deployment with rollback", _not_implemented("deploy"), None),
     ("drift", "compare recent data with the training data", _not_implemented("drift"), None),
@@ -89,6 +123,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
-    except (ContractError, PipelineError) as err:
+    except (ContractError, PipelineError, GateConfigError, BaselineError) as err:
         print(f"{PACKAGE_NAME} {args.command}: error: {err}", file=sys.stderr)
         return 1
