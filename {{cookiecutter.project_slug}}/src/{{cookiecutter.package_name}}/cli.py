@@ -41,7 +41,7 @@ def _info(args: argparse.Namespace, settings: Settings) -> int:
 def _compare(args: argparse.Namespace, settings: Settings) -> int:
     from .jobs.gate import run_compare  # noqa: PLC0415  (keeps --help instant)
 
-    return run_compare(settings, baseline_path=args.baseline)
+    return run_compare(settings, baseline_path=args.baseline, source=args.source)
 
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +50,12 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="metrics file to compare with (default: from config/gates.yaml)",
+    )
+    parser.add_argument(
+        "--source",
+        choices=["auto", "git", "registry"],
+        default=None,
+        help="where to find the baseline (default: baseline.source in config/gates.yaml)",
     )
 
 

@@ -36,9 +36,14 @@ def _candidate_path(settings: Settings) -> Path:
     return settings.path(settings.metrics_dir) / "metrics.json"
 
 
-def run_compare(settings: Settings, baseline_path: Path | None = None) -> int:
+def run_compare(
+    settings: Settings, baseline_path: Path | None = None, source: str | None = None
+) -> int:
     """Compare the candidate with the baseline; exit code 1 when a gate fails."""
     config = _gate_config(settings)
+    if source is not None:
+        baseline_source = config.baseline.model_copy(update={"source": source})
+        config = config.model_copy(update={"baseline": baseline_source})
     candidate = read_metrics(_candidate_path(settings))
     baseline: Metrics | None
     if baseline_path is not None:
