@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,15 +35,70 @@ def make(project: Path, *targets: str, timeout: int = 900) -> subprocess.Complet
     return result
 
 
+def _better_slice(doc: dict[str, Any]) -> str:
+    for column, values in sorted(doc["slices"].items()):
+        for value, stats in sorted(values.items()):
+            if stats.get("n", 0) >= 50 and stats.get("roc_auc") is not None:
+                stats["roc_auc"] = min(1.0, stats["roc_auc"] + 0.2)
+                return f"{column}={value} roc_auc"
+    raise AssertionError("no slice large enough to gate")
+
+
+def _scaled(section: str, key: str, factor: float, subject: str) -> Callable[[dict[str, Any]], str]:
+    def edit(doc: dict[str, Any]) -> str:
+        doc[section][key] = doc[section][key] * factor
+        return subject
+
+    return edit
+
+
+def _raised(metric: str, by: float) -> Callable[[dict[str, Any]], str]:
+    def edit(doc: dict[str, Any]) -> str:
+        doc["metrics"][metric] = doc["metrics"][metric] + by
+        return metric
+
+    return edit
+
+
+# Baselines edited to be better than the trained candidate: each must be blocked.
+REGRESSIONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "roc-auc-drop": _raised("roc_auc", 0.05),
+    "recall-drop": _raised("recall", 0.10),
+    "slice-collapse": _better_slice,
+    "latency-x2": _scaled("latency_ms", "p95", 0.5, "latency p95 (ms)"),
+    "size-x5": _scaled("model", "size_bytes", 0.2, "model size (bytes)"),
+}
+
+
+def assert_regressions_blocked(project: Path, package: str) -> None:
+    candidate = json.loads((project / "metrics" / "metrics.json").read_text())
+    for name, edit in REGRESSIONS.items():
+        baseline = copy.deepcopy(candidate)
+        subject = edit(baseline)
+        path = project / "reports" / f"baseline-{name}.json"
+        path.write_text(json.dumps(baseline))
+        result = subprocess.run(
+            ["uv", "run", "--quiet", package, "compare", "--baseline", str(path)],
+            cwd=project,
+            env=project_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 1, f"{name} was not blocked:\n{result.stdout}{result.stderr}"
+        assert "gate: FAILED" in result.stdout
+        assert subject in result.stdout, f"{name}: {subject!r} not named:\n{result.stdout}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("combo", RUNNABLE, ids=combo_id)
 def test_setup_and_ci_pass(tmp_path: Path, combo: dict[str, str]) -> None:
     project = render(tmp_path, **combo)
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     make(project, "setup")
-    result = make(project, "ci")
+    ci = make(project, "ci")
     # ci trains and runs the model tests: the outputs the later steps read are in place.
-    assert "[train] total:" in result.stdout
+    assert "[train] total:" in ci.stdout
     record = json.loads((project / "metrics" / "metrics.json").read_text())
     assert record["metrics"]["roc_auc"] > 0.8
     assert record["data"]["rows"] == {"train": 5634, "test": 1409}
@@ -53,6 +111,8 @@ def test_setup_and_ci_pass(tmp_path: Path, combo: dict[str, str]) -> None:
         "precision_recall.png",
         "roc.png",
     ]
+    assert "No baseline found" in ci.stdout  # first model: compare passes and says so
+    assert_regressions_blocked(project, "churn_prediction")
 
 
 @pytest.mark.slow

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from . import __version__
 from .contract import ContractError, load_contract
+from .core.gates import GateConfigError
+from .io.baseline import BaselineError
 from .settings import PACKAGE_NAME, Settings
 from .training_config import TrainingConfigError
 
@@ -57,6 +59,41 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     except USER_ERRORS as err:
         raise PipelineError(str(err)) from err
     return 0
+def _compare(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.gate import run_compare  # keeps --help instant
+
+    return run_compare(settings, baseline_path=args.baseline, source=args.source)
+
+
+def _compare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="metrics file to compare with (default: from config/gates.yaml)",
+    )
+    parser.add_argument(
+        "--source",
+        choices=["auto", "git", "registry"],
+        default=None,
+        help="where to find the baseline (default: baseline.source in config/gates.yaml)",
+    )
+
+
+def _reproduce_check(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.gate import run_reproduce_check
+
+    return run_reproduce_check(settings, ref=args.ref)
+
+
+def _reproduce_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ref", default="HEAD", help="git ref holding the committed metrics")
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.gate import run_report
+
+    return run_report(settings)
 
 
 def _not_implemented(name: str) -> Handler:
@@ -73,13 +110,16 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
     ("validate", "check a data file against the data contract", _not_implemented("validate"), None),
     ("train", "validate, train, evaluate and register a model", _train, None),
     ("evaluate", "score the trained model on the test split", _evaluate, None),
+    ("train", "validate, train, evaluate and register a model", _not_implemented("train"), None),
+    ("evaluate", "score the trained model on the test split", _not_implemented("evaluate"), None),
+    ("compare", "apply the quality gates against the baseline", _compare, _compare_arguments),
     (
-        "compare",
-        "compare the candidate with the baseline (gates)",
-        _not_implemented("compare"),
-        None,
+        "reproduce-check",
+        "check that re-training reproduces the committed metrics",
+        _reproduce_check,
+        _reproduce_arguments,
     ),
-    ("report", "write the Markdown metric report", _not_implemented("report"), None),
+    ("report", "write the Markdown metric report (reports/report.md)", _report, None),
     ("serve", "serve the trained model over HTTP", _not_implemented("serve"), None),
     ("deploy", "blue/green deployment with rollback", _not_implemented("deploy"), None),
     ("drift", "compare recent data with the training data", _not_implemented("drift"), None),
@@ -112,6 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
-    except (ContractError, PipelineError, TrainingConfigError) as err:
+    except (
+        ContractError,
+        PipelineError,
+        TrainingConfigError,
+        GateConfigError,
+        BaselineError,
+    ) as err:
         print(f"{PACKAGE_NAME} {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     data_path: Path = Path("data/raw/telco_customer_churn.csv")
     contract_path: Path = Path("config/data_contract.yaml")
     training_config_path: Path = Path("config/model.yaml")
+    gates_config_path: Path = Path("config/gates.yaml")
     metrics_dir: Path = Path("metrics")
     reports_dir: Path = Path("reports")
     models_dir: Path = Path("models")

@@ -1,0 +1,110 @@
+"""Rendered GitHub workflows are valid, pinned, least-privilege, and call real make targets."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .combinations import COMBINATIONS, combo_id
+from .conftest import TEMPLATE_DIR, render
+
+BIN = Path(sys.executable).parent
+USES = re.compile(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$", re.MULTILINE)
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+MAKE_RUN = re.compile(r"^make ([a-z][a-z-]*)$")
+TARGET = re.compile(r"^([a-z][a-z-]*(?: [a-z][a-z-]*)*):", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("workflows")
+    return {combo_id(c): render(out / combo_id(c), **c) for c in COMBINATIONS}
+
+
+def workflow_dirs(projects: dict[str, Path]) -> list[Path]:
+    return [p / ".github" / "workflows" for p in projects.values()] + [
+        TEMPLATE_DIR / ".github" / "workflows"
+    ]
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, check=False)
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
+def test_actionlint_with_shellcheck(projects: dict[str, Path]) -> None:
+    for folder in workflow_dirs(projects):
+        result = run(
+            BIN / "actionlint",
+            "-shellcheck",
+            shutil.which("shellcheck") or "",
+            *sorted(folder.glob("*.yml")),
+        )
+        assert result.returncode == 0, f"{folder}:\n{result.stdout}{result.stderr}"
+
+
+def test_zizmor_offline_has_no_findings(projects: dict[str, Path]) -> None:
+    for folder in workflow_dirs(projects):
+        result = run(BIN / "zizmor", "--offline", "--no-progress", folder)
+        assert result.returncode == 0, f"{folder}:\n{result.stdout}{result.stderr}"
+        assert "No findings to report" in result.stdout + result.stderr
+
+
+def test_github_workflow_schema(projects: dict[str, Path]) -> None:
+    for folder in workflow_dirs(projects):
+        files = sorted(folder.glob("*.yml"))
+        result = run(
+            BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files
+        )
+        assert result.returncode == 0, f"{folder}:\n{result.stdout}{result.stderr}"
+
+
+def test_every_action_is_pinned_to_a_full_sha_with_a_version_comment(
+    projects: dict[str, Path],
+) -> None:
+    for folder in workflow_dirs(projects):
+        for workflow in folder.glob("*.yml"):
+            for ref, rest in USES.findall(workflow.read_text()):
+                assert PINNED.match(ref), f"{workflow.name}: {ref} is not pinned to a commit SHA"
+                assert re.match(r"\s*# v\d", rest), (
+                    f"{workflow.name}: {ref} lacks a version comment"
+                )
+
+
+def test_hardening(projects: dict[str, Path]) -> None:
+    for folder in workflow_dirs(projects):
+        for workflow in folder.glob("*.yml"):
+            doc = yaml.safe_load(workflow.read_text())
+            triggers = doc.get(True, doc.get("on"))  # PyYAML reads `on:` as True
+            assert "pull_request_target" not in triggers, workflow
+            assert doc.get("permissions") in ({}, {"contents": "read"}), workflow
+            for name, job in doc["jobs"].items():
+                assert "timeout-minutes" in job, f"{workflow.name}:{name}"
+                for step in job.get("steps", []):
+                    if str(step.get("uses", "")).startswith("actions/checkout@"):
+                        assert step["with"]["persist-credentials"] is False
+
+
+def test_run_steps_call_existing_make_targets(projects: dict[str, Path]) -> None:
+    for project in projects.values():
+        targets = {
+            name
+            for group in TARGET.findall((project / "Makefile").read_text())
+            for name in group.split()
+        }
+        for workflow in (project / ".github" / "workflows").glob("*.yml"):
+            doc = yaml.safe_load(workflow.read_text())
+            for job in doc["jobs"].values():
+                for step in job.get("steps", []):
+                    if "run" not in step:
+                        continue
+                    command = step["run"].strip()
+                    match = MAKE_RUN.match(command)
+                    assert match, f"{workflow.name}: run step is not one make call: {command!r}"
+                    assert match.group(1) in targets, f"{workflow.name}: no make target {command!r}"
