@@ -15,12 +15,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.contract import DataContract
-from {{ cookiecutter.package_name }}.core import training
-from {{ cookiecutter.package_name }}.io.model_store import ModelNotFoundError, load_current
-from {{ cookiecutter.package_name }}.jobs.common import Inputs, load_configs, load_inputs
-from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.training_config import TrainingConfig
+from churn_prediction.contract import DataContract
+from churn_prediction.core import training
+from churn_prediction.io.model_store import ModelNotFoundError, load_current
+from churn_prediction.jobs.common import Inputs, load_configs, load_inputs
+from churn_prediction.settings import Settings
+from churn_prediction.training_config import TrainingConfig
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 

@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.contract import DataContract
-from {{ cookiecutter.package_name }}.core import checks
-from {{ cookiecutter.package_name }}.training_config import (
+from churn_prediction.contract import DataContract
+from churn_prediction.core import checks
+from churn_prediction.training_config import (
     DirectionalCase,
     MinimumFunctionalityCase,
     TrainingConfig,

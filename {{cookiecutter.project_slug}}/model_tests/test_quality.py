@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from {{ cookiecutter.package_name }}.contract import DataContract
-from {{ cookiecutter.package_name }}.core import checks, training
-from {{ cookiecutter.package_name }}.io.datasets import fingerprint
-from {{ cookiecutter.package_name }}.jobs.common import Inputs
-from {{ cookiecutter.package_name }}.training_config import TrainingConfig
+from churn_prediction.contract import DataContract
+from churn_prediction.core import checks, training
+from churn_prediction.io.datasets import fingerprint
+from churn_prediction.jobs.common import Inputs
+from churn_prediction.training_config import TrainingConfig
 
 
 def test_model_was_trained_on_the_current_contract_and_data(

@@ -6,10 +6,10 @@ from typing import Any
 
 import pandas as pd
 
-from {{ cookiecutter.package_name }}.contract import DataContract
-from {{ cookiecutter.package_name }}.core import checks, training
-from {{ cookiecutter.package_name }}.jobs.common import Inputs
-from {{ cookiecutter.package_name }}.training_config import TrainingConfig
+from churn_prediction.contract import DataContract
+from churn_prediction.core import checks, training
+from churn_prediction.jobs.common import Inputs
+from churn_prediction.training_config import TrainingConfig
 
 
 def test_robustness_to_numeric_noise(

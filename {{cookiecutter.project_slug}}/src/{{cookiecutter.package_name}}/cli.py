@@ -59,6 +59,8 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     except USER_ERRORS as err:
         raise PipelineError(str(err)) from err
     return 0
+
+
 def _compare(args: argparse.Namespace, settings: Settings) -> int:
     from .jobs.gate import run_compare  # keeps --help instant
 
@@ -110,8 +112,6 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
     ("validate", "check a data file against the data contract", _not_implemented("validate"), None),
     ("train", "validate, train, evaluate and register a model", _train, None),
     ("evaluate", "score the trained model on the test split", _evaluate, None),
-    ("train", "validate, train, evaluate and register a model", _not_implemented("train"), None),
-    ("evaluate", "score the trained model on the test split", _not_implemented("evaluate"), None),
     ("compare", "apply the quality gates against the baseline", _compare, _compare_arguments),
     (
         "reproduce-check",
