@@ -14,6 +14,8 @@ from pathlib import Path
 
 from . import __version__
 from .contract import ContractError, load_contract
+from .jobs.serve import LoadTestError
+from .serving.faults import FaultConfigError
 from .settings import PACKAGE_NAME, Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -34,6 +36,31 @@ def _info(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  categorical:  {', '.join(contract.categorical)}")
     print(f"mlflow:         {settings.mlflow_tracking_uri}")
     return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.serve import run_serve  # noqa: PLC0415  (keeps --help instant)
+
+    return run_serve(args.host, args.port, args.workers)
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port")
+    parser.add_argument("--workers", type=int, default=1, help="processes (one per core)")
+
+
+def _loadtest(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.serve import run_loadtest  # noqa: PLC0415
+
+    return run_loadtest(settings, args.url, args.duration)
+
+
+def _loadtest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url", default=None, help="service to load (default: start one on the current model)"
+    )
+    parser.add_argument("--duration", default=None, help="run time, e.g. 10s (default: config)")
 
 
 def _not_implemented(name: str) -> Handler:
@@ -57,7 +84,8 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
         None,
     ),
     ("report", "write the Markdown metric report", _not_implemented("report"), None),
-    ("serve", "serve the trained model over HTTP", _not_implemented("serve"), None),
+    ("serve", "serve the trained model over HTTP (FastAPI + ONNX Runtime)", _serve, _serve_arguments),
+    ("loadtest", "load-test a service and apply the latency/failure gate", _loadtest, _loadtest_arguments),
     ("deploy", "blue/green deployment with rollback", _not_implemented("deploy"), None),
     ("drift", "compare recent data with the training data", _not_implemented("drift"), None),
 ]
@@ -89,6 +117,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
-    except (ContractError, PipelineError) as err:
+    except (ContractError, PipelineError, FaultConfigError, LoadTestError) as err:
         print(f"{PACKAGE_NAME} {args.command}: error: {err}", file=sys.stderr)
         return 1
