@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -37,7 +38,21 @@ def test_setup_and_ci_pass(tmp_path: Path, combo: dict[str, str]) -> None:
     project = render(tmp_path, **combo)
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     make(project, "setup")
-    make(project, "ci")
+    result = make(project, "ci")
+    # ci trains and runs the model tests: the outputs the later steps read are in place.
+    assert "[train] total:" in result.stdout
+    record = json.loads((project / "metrics" / "metrics.json").read_text())
+    assert record["metrics"]["roc_auc"] > 0.8
+    assert record["data"]["rows"] == {"train": 5634, "test": 1409}
+    metadata = json.loads((project / "models" / "current" / "metadata.json").read_text())
+    assert metadata["mlflow"]["alias"] == "challenger"
+    assert (project / "mlflow.db").is_file()
+    assert sorted(p.name for p in (project / "reports" / "figures").iterdir()) == [
+        "calibration.png",
+        "confusion_matrix.png",
+        "precision_recall.png",
+        "roc.png",
+    ]
 
 
 @pytest.mark.slow

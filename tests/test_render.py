@@ -20,6 +20,7 @@ REQUIRED_TOP_LEVEL = {
     "src",
     "tests",
     "data_tests",
+    "model_tests",
     "infra",
     "Dockerfile",
     "Makefile",

@@ -17,6 +17,7 @@ from .contract import ContractError, load_contract
 from .jobs.serve import LoadTestError
 from .serving.faults import FaultConfigError
 from .settings import PACKAGE_NAME, Settings
+from .training_config import TrainingConfigError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -61,6 +62,26 @@ def _loadtest_arguments(parser: argparse.ArgumentParser) -> None:
         "--url", default=None, help="service to load (default: start one on the current model)"
     )
     parser.add_argument("--duration", default=None, help="run time, e.g. 10s (default: config)")
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.common import USER_ERRORS
+    from .jobs.train import run_train
+
+    try:
+        run_train(settings)
+    except USER_ERRORS as err:
+        raise PipelineError(str(err)) from err
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.common import USER_ERRORS
+    from .jobs.evaluate import run_evaluate
+
+    try:
+        run_evaluate(settings)
+    except USER_ERRORS as err:
+        raise PipelineError(str(err)) from err
+    return 0
 
 
 def _not_implemented(name: str) -> Handler:
@@ -75,8 +96,8 @@ def _not_implemented(name: str) -> Handler:
 COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None] | None]] = [
     ("info", "show the settings and the data contract in use", _info, None),
     ("validate", "check a data file against the data contract", _not_implemented("validate"), None),
-    ("train", "validate, train, evaluate and register a model", _not_implemented("train"), None),
-    ("evaluate", "score the trained model on the test split", _not_implemented("evaluate"), None),
+    ("train", "validate, train, evaluate and register a model", _train, None),
+    ("evaluate", "score the trained model on the test split", _evaluate, None),
     (
         "compare",
         "compare the candidate with the baseline (gates)",
@@ -117,6 +138,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
-    except (ContractError, PipelineError, FaultConfigError, LoadTestError) as err:
+    except (ContractError, PipelineError, TrainingConfigError, FaultConfigError, LoadTestError) as err:
         print(f"{PACKAGE_NAME} {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -1,1 +1,1 @@
-"""One module per CLI command: read inputs, call core/ logic, write outputs."""
+"""The pipeline steps behind the CLI commands: they wire core logic to io side effects."""

@@ -1,0 +1,100 @@
+"""Shared fixtures of the model tests: the saved model, the config and the test split.
+
+The model tests judge the model in `models/current/` (what `make train` wrote and
+what would be served). Thresholds and cases come from `config/model.yaml`, so a
+project adapts them without touching this folder. Settings are read as the CLI
+reads them, so `MLOPS_MODELS_DIR` or `MLOPS_TRAINING_CONFIG_PATH` point the tests
+elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.contract import DataContract
+from {{ cookiecutter.package_name }}.core import training
+from {{ cookiecutter.package_name }}.io.model_store import ModelNotFoundError, load_current
+from {{ cookiecutter.package_name }}.jobs.common import Inputs, load_configs, load_inputs
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.training_config import TrainingConfig
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def _settings() -> Settings:
+    return Settings(project_dir=PROJECT_DIR)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, with one clear line, when there is no model to test."""
+    try:
+        load_current(_settings().path(_settings().models_dir))
+    except ModelNotFoundError as err:
+        pytest.exit(f"model tests: {err}", returncode=1)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per configured case, named after it, so a failure names the case."""
+    _, config = load_configs(_settings())
+    tests = config.model_tests
+    if "directional_case" in metafunc.fixturenames:
+        ids = [case.name for case in tests.directional]
+        metafunc.parametrize("directional_case", tests.directional, ids=ids)
+    if "mft_case" in metafunc.fixturenames:
+        ids = [case.name for case in tests.minimum_functionality]
+        metafunc.parametrize("mft_case", tests.minimum_functionality, ids=ids)
+    if "slice_column" in metafunc.fixturenames:
+        metafunc.parametrize("slice_column", config.slices.columns)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return _settings()
+
+
+@pytest.fixture(scope="session")
+def saved(settings: Settings) -> tuple[Any, dict[str, Any]]:
+    return load_current(settings.path(settings.models_dir))
+
+
+@pytest.fixture(scope="session")
+def model(saved: tuple[Any, dict[str, Any]]) -> Any:
+    return saved[0]
+
+
+@pytest.fixture(scope="session")
+def metadata(saved: tuple[Any, dict[str, Any]]) -> dict[str, Any]:
+    return saved[1]
+
+
+@pytest.fixture(scope="session")
+def inputs(settings: Settings) -> Inputs:
+    return load_inputs(settings)
+
+
+@pytest.fixture(scope="session")
+def contract(inputs: Inputs) -> DataContract:
+    return inputs.contract
+
+
+@pytest.fixture(scope="session")
+def config(inputs: Inputs) -> TrainingConfig:
+    return inputs.config
+
+
+@pytest.fixture(scope="session")
+def test_rows(inputs: Inputs) -> pd.DataFrame:
+    """The deterministic test split: rows the model never saw during fitting."""
+    split = training.split_frame(inputs.frame, inputs.contract, inputs.config)
+    return inputs.frame.loc[split.test]
+
+
+@pytest.fixture(scope="session")
+def evaluation(
+    model: Any, test_rows: pd.DataFrame, contract: DataContract, config: TrainingConfig
+) -> training.Evaluation:
+    return training.evaluate(model, test_rows, contract, config)
