@@ -13,11 +13,13 @@ from pathlib import Path
 
 from locust import FastHttpUser, between, task
 
-from {{ cookiecutter.package_name }}.contract import load_contract
-from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
+from churn_prediction.contract import load_contract
+from churn_prediction.serving.payloads import sample_rows
 
 PROJECT_DIR = Path(os.environ.get("MLOPS_PROJECT_DIR", Path(__file__).resolve().parents[1]))
-CONTRACT = load_contract(PROJECT_DIR / os.environ.get("MLOPS_CONTRACT_PATH", "config/data_contract.yaml"))
+CONTRACT = load_contract(
+    PROJECT_DIR / os.environ.get("MLOPS_CONTRACT_PATH", "config/data_contract.yaml")
+)
 DATA = PROJECT_DIR / os.environ.get("MLOPS_DATA_PATH", "data/raw/telco_customer_churn.csv")
 ROWS = sample_rows(DATA, CONTRACT, 500, seed=7)
 BATCH_SIZE = int(os.environ.get("MLOPS_LOADTEST_BATCH", "32"))

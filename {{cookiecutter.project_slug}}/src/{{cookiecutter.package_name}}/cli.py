@@ -40,7 +40,7 @@ def _info(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from .jobs.serve import run_serve  # noqa: PLC0415  (keeps --help instant)
+    from .jobs.serve import run_serve
 
     return run_serve(args.host, args.port, args.workers)
 
@@ -52,7 +52,7 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _loadtest(args: argparse.Namespace, settings: Settings) -> int:
-    from .jobs.serve import run_loadtest  # noqa: PLC0415
+    from .jobs.serve import run_loadtest
 
     return run_loadtest(settings, args.url, args.duration)
 
@@ -62,6 +62,8 @@ def _loadtest_arguments(parser: argparse.ArgumentParser) -> None:
         "--url", default=None, help="service to load (default: start one on the current model)"
     )
     parser.add_argument("--duration", default=None, help="run time, e.g. 10s (default: config)")
+
+
 def _train(args: argparse.Namespace, settings: Settings) -> int:
     from .jobs.common import USER_ERRORS
     from .jobs.train import run_train
@@ -105,8 +107,18 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
         None,
     ),
     ("report", "write the Markdown metric report", _not_implemented("report"), None),
-    ("serve", "serve the trained model over HTTP (FastAPI + ONNX Runtime)", _serve, _serve_arguments),
-    ("loadtest", "load-test a service and apply the latency/failure gate", _loadtest, _loadtest_arguments),
+    (
+        "serve",
+        "serve the trained model over HTTP (FastAPI + ONNX Runtime)",
+        _serve,
+        _serve_arguments,
+    ),
+    (
+        "loadtest",
+        "load-test a service and apply the latency/failure gate",
+        _loadtest,
+        _loadtest_arguments,
+    ),
     ("deploy", "blue/green deployment with rollback", _not_implemented("deploy"), None),
     ("drift", "compare recent data with the training data", _not_implemented("drift"), None),
 ]
@@ -138,6 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
-    except (ContractError, PipelineError, TrainingConfigError, FaultConfigError, LoadTestError) as err:
+    except (
+        ContractError,
+        PipelineError,
+        TrainingConfigError,
+        FaultConfigError,
+        LoadTestError,
+    ) as err:
         print(f"{PACKAGE_NAME} {args.command}: error: {err}", file=sys.stderr)
         return 1

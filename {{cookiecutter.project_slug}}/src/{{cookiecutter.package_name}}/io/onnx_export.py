@@ -18,6 +18,7 @@ from ..contract import DataContract
 
 logger = logging.getLogger(__name__)
 
+ONNX_FILE = "model.onnx"
 PARITY_TOLERANCE = 1e-5
 TARGET_OPSET = 17
 
@@ -38,7 +39,7 @@ class ExportResult:
 
 def initial_types(contract: DataContract) -> list[tuple[str, Any]]:
     """One named [n, 1] input per contract column, typed like the service feeds it."""
-    from skl2onnx.common.data_types import (  # noqa: PLC0415
+    from skl2onnx.common.data_types import (
         FloatTensorType,
         Int64TensorType,
         StringTensorType,
@@ -62,17 +63,19 @@ def frame_feed(contract: DataContract, frame: Any) -> dict[str, np.ndarray]:
 
 def onnx_probabilities(model_bytes: bytes, feed: dict[str, np.ndarray]) -> np.ndarray:
     """Positive-class probabilities from an in-memory ONNX model."""
-    import onnxruntime as ort  # noqa: PLC0415
+    import onnxruntime as ort
 
     session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
     (probabilities,) = session.run(["probabilities"], feed)
     return np.asarray(probabilities)[:, 1]
 
 
-def export_onnx(pipeline: Any, contract: DataContract, check_frame: Any, path: Path) -> ExportResult:
+def export_onnx(
+    pipeline: Any, contract: DataContract, check_frame: Any, path: Path
+) -> ExportResult:
     """Convert, verify parity on `check_frame` (max |Δp| ≤ 1e-5), then write `path`."""
     try:
-        from skl2onnx import convert_sklearn  # noqa: PLC0415
+        from skl2onnx import convert_sklearn
 
         classifier = pipeline.steps[-1][1]
         model = convert_sklearn(

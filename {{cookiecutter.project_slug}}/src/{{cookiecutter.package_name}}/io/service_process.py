@@ -89,10 +89,19 @@ def start_service(
     environment["MLOPS_PROJECT_DIR"] = str(project_dir)
     if model_dir is not None:
         environment["MLOPS_MODEL_DIR"] = str(model_dir)
-    command = [sys.executable, "-m", PACKAGE_NAME, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        PACKAGE_NAME,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     handle: IO[bytes] = log_path.open("ab")
     try:
-        process = subprocess.Popen(  # noqa: S603  (our own interpreter and package)
+        process = subprocess.Popen(
             command, cwd=project_dir, env=environment, stdout=handle, stderr=subprocess.STDOUT
         )
     finally:
@@ -115,4 +124,6 @@ def wait_ready(service: ServiceProcess, timeout: float = 60.0) -> None:
         if status == 200:
             return
         time.sleep(0.2)
-    raise ServiceStartError(f"the service was not ready after {timeout:.0f} s:\n{service.log_tail()}")
+    raise ServiceStartError(
+        f"the service was not ready after {timeout:.0f} s:\n{service.log_tail()}"
+    )

@@ -24,7 +24,7 @@ class LoadTestError(RuntimeError):
 
 def run_serve(host: str, port: int, workers: int) -> int:
     """Serve the current model with uvicorn until SIGTERM/SIGINT (graceful shutdown)."""
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
     uvicorn.run(
         f"{PACKAGE_NAME}.serving.app:app_from_env",
@@ -66,7 +66,9 @@ def run_locust(project_dir: Path, url: str, config: dict[str, Any], out: Path) -
     result = subprocess.run(command, cwd=project_dir, capture_output=True, text=True, check=False)
     json_path = out.with_suffix(".json")
     if not json_path.is_file():
-        raise LoadTestError(f"locust wrote no results (exit {result.returncode}):\n{result.stderr[-2000:]}")
+        raise LoadTestError(
+            f"locust wrote no results (exit {result.returncode}):\n{result.stderr[-2000:]}"
+        )
     return summarize(json.loads(json_path.read_text(encoding="utf-8")))
 
 
@@ -95,7 +97,9 @@ def gate_url(settings: Settings, url: str, config: dict[str, Any]) -> int:
     print_summary(summary)
     problems = violations(summary, thresholds_from(config))
     (reports / "loadtest.json").write_text(
-        json.dumps({"summary": summary.__dict__, "rps": summary.rps, "violations": problems}, indent=2)
+        json.dumps(
+            {"summary": summary.__dict__, "rps": summary.rps, "violations": problems}, indent=2
+        )
     )
     if problems:
         print("loadtest: FAILED: " + "; ".join(problems))

@@ -37,7 +37,16 @@ from .schema import MAX_BATCH_ROWS, Prediction, PredictionBatch, build_batch_mod
 logger = logging.getLogger(__name__)
 
 ROUTES = frozenset(
-    {"/predict", "/predict/batch", "/health", "/ready", "/version", "/metrics", "/docs", "/openapi.json"}
+    {
+        "/predict",
+        "/predict/batch",
+        "/health",
+        "/ready",
+        "/version",
+        "/metrics",
+        "/docs",
+        "/openapi.json",
+    }
 )
 
 
@@ -48,7 +57,7 @@ class ServiceState:
     contract: DataContract
     metrics: ServiceMetrics
     loader: Callable[[], LoadedModel]
-    fault: Fault = Fault()
+    fault: Fault = field(default_factory=Fault)
     git_revision: str = "unknown"
     prediction_log: PredictionLog | None = None
     model: LoadedModel | None = None
@@ -56,7 +65,9 @@ class ServiceState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _with_body(handler: Callable[..., Awaitable[Any]], model: type[BaseModel]) -> Callable[..., Any]:
+def _with_body(
+    handler: Callable[..., Awaitable[Any]], model: type[BaseModel]
+) -> Callable[..., Any]:
     """Give `handler` a signature whose body parameter is the contract-generated model.
 
     FastAPI reads parameter types from the signature, and these models only
@@ -68,12 +79,16 @@ def _with_body(handler: Callable[..., Awaitable[Any]], model: type[BaseModel]) -
 
 
 def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """pydantic errors as {field, message, type}, with the field named as in the request."""
+    """Pydantic errors as {field, message, type}, with the field named as in the request."""
     result = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ()) if part != "body"]
         result.append(
-            {"field": ".".join(loc) or "body", "message": error.get("msg", ""), "type": error.get("type")}
+            {
+                "field": ".".join(loc) or "body",
+                "message": error.get("msg", ""),
+                "type": error.get("type"),
+            }
         )
     return result
 
@@ -81,7 +96,9 @@ def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
-    if any(e.get("type") == "too_long" and tuple(e.get("loc", ())) == ("body", "rows") for e in errors):
+    if any(
+        e.get("type") == "too_long" and tuple(e.get("loc", ())) == ("body", "rows") for e in errors
+    ):
         limit = request.app.state.max_batch_rows
         return JSONResponse({"detail": f"a batch may hold at most {limit} rows"}, status_code=413)
     if any(e.get("type") == "json_invalid" for e in errors):
@@ -104,7 +121,9 @@ def _score(state: ServiceState, rows: list[dict[str, Any]]) -> tuple[LoadedModel
     return state.model, scores
 
 
-def _prediction(model: LoadedModel, contract: DataContract, row: dict[str, Any], score: float) -> Prediction:
+def _prediction(
+    model: LoadedModel, contract: DataContract, row: dict[str, Any], score: float
+) -> Prediction:
     label = contract.target.positive if score >= model.threshold else contract.target.negative
     row_id = row.get(contract.id_column) if contract.id_column else None
     return Prediction(id=row_id, probability=round(score, 6), label=label)
@@ -187,7 +206,9 @@ def create_app(
             return failed
         rows = [row.model_dump(by_alias=True) for row in body.rows]  # type: ignore[attr-defined]
         model, scores = _score(state, rows)
-        predictions = [_prediction(model, contract, r, s) for r, s in zip(rows, scores, strict=True)]
+        predictions = [
+            _prediction(model, contract, r, s) for r, s in zip(rows, scores, strict=True)
+        ]
         batch = PredictionBatch(predictions=predictions, model_version=model.version)
         return JSONResponse(batch.model_dump())
 

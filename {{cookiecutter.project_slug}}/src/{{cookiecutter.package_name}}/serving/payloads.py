@@ -28,7 +28,9 @@ def typed_row(raw: dict[str, str], contract: DataContract) -> dict[str, Any]:
     return row
 
 
-def sample_rows(path: Path, contract: DataContract, count: int, seed: int = 0) -> list[dict[str, Any]]:
+def sample_rows(
+    path: Path, contract: DataContract, count: int, seed: int = 0
+) -> list[dict[str, Any]]:
     """`count` rows drawn (seeded, with replacement if needed) from the file."""
     with path.open(newline="", encoding="utf-8") as handle:
         records = list(csv.DictReader(handle))

@@ -34,7 +34,9 @@ class PredictionLog:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
-    def write(self, rows: Sequence[Mapping[str, Any]], scores: Sequence[float], version: str) -> None:
+    def write(
+        self, rows: Sequence[Mapping[str, Any]], scores: Sequence[float], version: str
+    ) -> None:
         """Write the sampled subset of these predictions."""
         with self._lock:
             for row, score in zip(rows, scores, strict=True):

@@ -57,9 +57,13 @@ def onnx_feed(contract: DataContract, rows: Sequence[Row]) -> dict[str, np.ndarr
         feed[column] = np.asarray(values, dtype=np.float32).reshape(-1, 1)
     for column, cat in contract.categorical.items():
         if cat.dtype == "int":
-            feed[column] = np.asarray([row.get(column) for row in rows], dtype=np.int64).reshape(-1, 1)
+            feed[column] = np.asarray([row.get(column) for row in rows], dtype=np.int64).reshape(
+                -1, 1
+            )
         else:
-            feed[column] = np.asarray([row.get(column) for row in rows], dtype=object).reshape(-1, 1)
+            feed[column] = np.asarray([row.get(column) for row in rows], dtype=object).reshape(
+                -1, 1
+            )
     return feed
 
 
@@ -70,7 +74,7 @@ class OnnxPredictor:
 
     def __init__(self, path: Path, contract: DataContract) -> None:
         """Open the session once; `run` is thread-safe."""
-        import onnxruntime as ort  # noqa: PLC0415  (only the serving path needs it)
+        import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
@@ -95,14 +99,14 @@ class PipelinePredictor:
 
     def __init__(self, path: Path, contract: DataContract) -> None:
         """Load the joblib pipeline; needs the `train` dependency group."""
-        import joblib  # noqa: PLC0415
+        import joblib
 
         self._pipeline = joblib.load(path)
         self._contract = contract
 
     def predict(self, rows: Sequence[Row]) -> list[float]:
         """Positive-class probabilities through pandas and the pipeline."""
-        import pandas as pd  # noqa: PLC0415
+        import pandas as pd
 
         columns = self._contract.feature_columns
         frame = pd.DataFrame([[row.get(c) for c in columns] for row in rows], columns=columns)
@@ -122,8 +126,8 @@ class LoadedModel:
     @property
     def version(self) -> str:
         """Registry version when training registered one, else the run id or 'local'."""
-        meta = self.metadata
-        return str(meta.get("model_version") or meta.get("run_id") or "local")
+        tracked = self.metadata.get("mlflow") or {}
+        return str(tracked.get("version") or tracked.get("run_id") or "local")
 
     @property
     def threshold(self) -> float:

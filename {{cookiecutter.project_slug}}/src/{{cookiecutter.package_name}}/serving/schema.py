@@ -32,7 +32,7 @@ def _numeric_type(minimum: float | None, maximum: float | None, nullable: bool) 
 
 
 def row_fields(contract: DataContract) -> dict[str, Any]:
-    """pydantic field definitions, one per contract feature (plus the optional id)."""
+    """Pydantic field definitions, one per contract feature (plus the optional id)."""
     fields: dict[str, Any] = {}
     if contract.id_column:
         fields[field_name(contract.id_column)] = (
@@ -56,7 +56,9 @@ def build_row_model(contract: DataContract) -> type[BaseModel]:
     return model
 
 
-def build_batch_model(row_model: type[BaseModel], max_rows: int = MAX_BATCH_ROWS) -> type[BaseModel]:
+def build_batch_model(
+    row_model: type[BaseModel], max_rows: int = MAX_BATCH_ROWS
+) -> type[BaseModel]:
     """A batch request: {"rows": [row, ...]} with at most `max_rows` rows."""
     config = ConfigDict(extra="forbid", strict=True)
     rows = (list[row_model], Field(min_length=1, max_length=max_rows))  # type: ignore[valid-type]
