@@ -16,6 +16,8 @@ from . import __version__
 from .contract import ContractError, load_contract
 from .core.gates import GateConfigError
 from .io.baseline import BaselineError
+from .jobs.serve import LoadTestError
+from .serving.faults import FaultConfigError
 from .settings import PACKAGE_NAME, Settings
 from .training_config import TrainingConfigError
 
@@ -37,6 +39,31 @@ def _info(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  categorical:  {', '.join(contract.categorical)}")
     print(f"mlflow:         {settings.mlflow_tracking_uri}")
     return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.serve import run_serve
+
+    return run_serve(args.host, args.port, args.workers)
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port")
+    parser.add_argument("--workers", type=int, default=1, help="processes (one per core)")
+
+
+def _loadtest(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.serve import run_loadtest
+
+    return run_loadtest(settings, args.url, args.duration)
+
+
+def _loadtest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url", default=None, help="service to load (default: start one on the current model)"
+    )
+    parser.add_argument("--duration", default=None, help="run time, e.g. 10s (default: config)")
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
@@ -120,7 +147,18 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
         _reproduce_arguments,
     ),
     ("report", "write the Markdown metric report (reports/report.md)", _report, None),
-    ("serve", "serve the trained model over HTTP", _not_implemented("serve"), None),
+    (
+        "serve",
+        "serve the trained model over HTTP (FastAPI + ONNX Runtime)",
+        _serve,
+        _serve_arguments,
+    ),
+    (
+        "loadtest",
+        "load-test a service and apply the latency/failure gate",
+        _loadtest,
+        _loadtest_arguments,
+    ),
     ("deploy", "blue/green deployment with rollback", _not_implemented("deploy"), None),
     ("drift", "compare recent data with the training data", _not_implemented("drift"), None),
 ]
@@ -158,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         TrainingConfigError,
         GateConfigError,
         BaselineError,
+        FaultConfigError,
+        LoadTestError,
     ) as err:
         print(f"{PACKAGE_NAME} {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..core import training
 from ..core.metrics import SliceTable
-from ..io import metrics_file, model_store, plots, tracking
+from ..io import metrics_file, model_store, onnx_export, plots, tracking
 from ..settings import Settings
 from .common import Inputs, Progress, data_fingerprint, load_inputs, print_evaluation
 
@@ -112,6 +112,14 @@ def run_train(settings: Settings) -> dict[str, Any]:
         size_bytes = model_path.stat().st_size
     test_rows = inputs.frame.loc[trained.split.test]
     features = training.feature_frame(test_rows, contract)
+    with progress.step("export to ONNX for serving and check parity on the test split"):
+        exported = onnx_export.export_onnx(
+            trained.pipeline, contract, features, staging / onnx_export.ONNX_FILE
+        )
+        if exported.exported:
+            print(f"  max |Δ probability| ONNX vs pipeline: {exported.max_abs_diff:.1e}")
+        else:
+            print(f"  WARNING: not exported, the service will use the pipeline: {exported.reason}")
     with progress.step(f"measure single-row latency ({LATENCY_CALLS} calls)"):
         latency = measure_latency(trained.pipeline, features)
     with progress.step("write metrics and plots"):
@@ -132,6 +140,11 @@ def run_train(settings: Settings) -> dict[str, Any]:
         "data_fingerprint": data_sha256,
         "test_ids_fingerprint": trained.test_ids_fingerprint,
         "positive_label": contract.target.positive,
+        "onnx": {
+            "exported": exported.exported,
+            "max_abs_diff": exported.max_abs_diff,
+            "reason": exported.reason,
+        },
     }
     with progress.step("log the run and register the model in MLflow"):
         tracked = tracking.log_training(
@@ -149,6 +162,7 @@ def run_train(settings: Settings) -> dict[str, Any]:
             artifacts={
                 "figures": figures,
                 "metrics": [metrics_path],
+                **({"onnx": [staging / onnx_export.ONNX_FILE]} if exported.exported else {}),
                 "config": [
                     settings.path(settings.contract_path),
                     settings.path(settings.training_config_path),

@@ -1,0 +1,41 @@
+"""Load test of the model service: realistic single and batch requests.
+
+Run by `make loadtest` (and by the release before traffic moves). Payloads are
+real rows of the training data, typed by the data contract. Every non-2xx
+answer counts as a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+from locust import FastHttpUser, between, task
+
+from churn_prediction.contract import load_contract
+from churn_prediction.serving.payloads import sample_rows
+
+PROJECT_DIR = Path(os.environ.get("MLOPS_PROJECT_DIR", Path(__file__).resolve().parents[1]))
+CONTRACT = load_contract(
+    PROJECT_DIR / os.environ.get("MLOPS_CONTRACT_PATH", "config/data_contract.yaml")
+)
+DATA = PROJECT_DIR / os.environ.get("MLOPS_DATA_PATH", "data/raw/telco_customer_churn.csv")
+ROWS = sample_rows(DATA, CONTRACT, 500, seed=7)
+BATCH_SIZE = int(os.environ.get("MLOPS_LOADTEST_BATCH", "32"))
+WAIT = float(os.environ.get("MLOPS_LOADTEST_WAIT", "0"))
+
+
+class ModelUser(FastHttpUser):
+    """Mostly single predictions, some batches, as a real client mix."""
+
+    wait_time = between(0, WAIT)
+
+    @task(9)
+    def predict_one(self) -> None:
+        self.client.post("/predict", json=random.choice(ROWS))
+
+    @task(1)
+    def predict_batch(self) -> None:
+        start = random.randrange(0, len(ROWS) - BATCH_SIZE)
+        self.client.post("/predict/batch", json={"rows": ROWS[start : start + BATCH_SIZE]})

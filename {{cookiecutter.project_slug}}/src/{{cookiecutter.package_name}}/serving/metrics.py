@@ -1,0 +1,98 @@
+"""Prometheus metrics of the service and the ASGI middleware that records them.
+
+Names are shared with infra/monitoring (alert rules, dashboard): keep them in
+sync. Routes are labelled by their template, and unknown paths collapse into
+one label, so a scanner cannot blow up the series count.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+SCORE_BUCKETS = tuple(i / 10 for i in range(1, 11))
+
+
+class ServiceMetrics:
+    """The service's own registry (not the global one), so tests get fresh counters."""
+
+    def __init__(self) -> None:
+        """Create the metric families."""
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests",
+            "HTTP requests by route, method and status code.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer a request, by route.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.scores = Histogram(
+            "prediction_score",
+            "Predicted probability of the positive label.",
+            buckets=SCORE_BUCKETS,
+            registry=self.registry,
+        )
+        self.model_info = Gauge(
+            "model_info",
+            "The model being served (value is always 1).",
+            ["model_version", "contract"],
+            registry=self.registry,
+        )
+
+
+class MetricsMiddleware:
+    """Counts every HTTP request and times it, including ones refused before routing."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics, routes: frozenset[str]) -> None:
+        """Wrap `app`; `routes` are the paths that get their own label."""
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+        # labels() costs a lock and a dict lookup per call: keep the children.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[str, Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Record route, method, status and duration."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            path = scope.get("path", "")
+            route = path if path in self.routes else "other"
+            key = (route, scope.get("method", ""), status)
+            counter = self._counters.get(key)
+            if counter is None:
+                counter = self._counters[key] = self.metrics.requests.labels(*key[:2], str(status))
+            counter.inc()
+            timer = self._timers.get(route)
+            if timer is None:
+                timer = self._timers[route] = self.metrics.latency.labels(route)
+            timer.observe(time.perf_counter() - started)

@@ -1,0 +1,160 @@
+"""Score validated rows with the exported ONNX model, or the pipeline as a fallback.
+
+ONNX Runtime scores a row in ~0.05 ms where the scikit-learn pipeline needs
+10-16 ms of pandas work per request, which is what makes the service fast and
+its image small. Feature values are fed column by column, in the dtype the
+export declared for each contract column.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..contract import DataContract
+
+logger = logging.getLogger(__name__)
+
+ONNX_FILE = "model.onnx"
+PIPELINE_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+
+Row = Mapping[str, Any]
+
+
+class ModelLoadError(RuntimeError):
+    """The model folder is missing or unusable; the message says what to do."""
+
+
+class Predictor(Protocol):
+    """Anything that turns rows of contract features into positive-class probabilities."""
+
+    kind: str
+
+    def predict(self, rows: Sequence[Row]) -> list[float]:
+        """Probabilities of the positive label, one per row."""
+        ...
+
+
+def _numeric_value(value: Any, fill: float | None) -> float:
+    if value is None:
+        return math.nan if fill is None else fill
+    return float(value)
+
+
+def onnx_feed(contract: DataContract, rows: Sequence[Row]) -> dict[str, np.ndarray]:
+    """One [n, 1] array per contract column, typed as the export declared it."""
+    feed: dict[str, np.ndarray] = {}
+    for column, spec in contract.numeric.items():
+        values = [_numeric_value(row.get(column), spec.fill_missing) for row in rows]
+        feed[column] = np.asarray(values, dtype=np.float32).reshape(-1, 1)
+    for column, cat in contract.categorical.items():
+        if cat.dtype == "int":
+            feed[column] = np.asarray([row.get(column) for row in rows], dtype=np.int64).reshape(
+                -1, 1
+            )
+        else:
+            feed[column] = np.asarray([row.get(column) for row in rows], dtype=object).reshape(
+                -1, 1
+            )
+    return feed
+
+
+class OnnxPredictor:
+    """ONNX Runtime on one thread: one worker per core scales better than threads per request."""
+
+    kind = "onnx"
+
+    def __init__(self, path: Path, contract: DataContract) -> None:
+        """Open the session once; `run` is thread-safe."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._contract = contract
+        outputs = [o.name for o in self._session.get_outputs()]
+        self._output = "probabilities" if "probabilities" in outputs else outputs[-1]
+
+    def predict(self, rows: Sequence[Row]) -> list[float]:
+        """Positive-class probabilities (column 1 of the probability output)."""
+        (probabilities,) = self._session.run([self._output], onnx_feed(self._contract, rows))
+        return [float(p) for p in probabilities[:, 1]]
+
+
+class PipelinePredictor:
+    """The scikit-learn pipeline itself: slow (pandas per request) but always available."""
+
+    kind = "pipeline"
+
+    def __init__(self, path: Path, contract: DataContract) -> None:
+        """Load the joblib pipeline; needs the `train` dependency group."""
+        import joblib
+
+        self._pipeline = joblib.load(path)
+        self._contract = contract
+
+    def predict(self, rows: Sequence[Row]) -> list[float]:
+        """Positive-class probabilities through pandas and the pipeline."""
+        import pandas as pd
+
+        columns = self._contract.feature_columns
+        frame = pd.DataFrame([[row.get(c) for c in columns] for row in rows], columns=columns)
+        for column, spec in self._contract.numeric.items():
+            if spec.fill_missing is not None:
+                frame[column] = frame[column].fillna(spec.fill_missing)
+        return [float(p) for p in self._pipeline.predict_proba(frame)[:, 1]]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A predictor with what the service reports about it."""
+
+    predictor: Predictor
+    metadata: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        """Registry version when training registered one, else the run id or 'local'."""
+        tracked = self.metadata.get("mlflow") or {}
+        return str(tracked.get("version") or tracked.get("run_id") or "local")
+
+    @property
+    def threshold(self) -> float:
+        """Decision threshold the model was evaluated with."""
+        return float(self.metadata.get("threshold", 0.5))
+
+
+def load_model(model_dir: Path, contract: DataContract) -> LoadedModel:
+    """The ONNX model if exported, else the pipeline with a clear warning."""
+    metadata_path = model_dir / METADATA_FILE
+    if not metadata_path.is_file():
+        raise ModelLoadError(f"no trained model in {model_dir}: run `make train` first")
+    metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    trained_with = metadata.get("contract_fingerprint")
+    if trained_with and trained_with != contract.fingerprint():
+        raise ModelLoadError(
+            f"the model in {model_dir} was trained with data contract {trained_with}, "
+            f"the current one is {contract.fingerprint()}: run `make train` again"
+        )
+    if (model_dir / ONNX_FILE).is_file():
+        return LoadedModel(OnnxPredictor(model_dir / ONNX_FILE, contract), metadata)
+    if (model_dir / PIPELINE_FILE).is_file():
+        logger.warning(
+            "no %s in %s: serving the scikit-learn pipeline, which is ~30x slower "
+            "and needs the train dependencies (the export failed at training time)",
+            ONNX_FILE,
+            model_dir,
+        )
+        return LoadedModel(PipelinePredictor(model_dir / PIPELINE_FILE, contract), metadata)
+    raise ModelLoadError(f"{model_dir} has neither {ONNX_FILE} nor {PIPELINE_FILE}")

@@ -1,0 +1,138 @@
+"""The service as users run it: a real process on 127.0.0.1, real HTTP, real load."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from serving_support import PROJECT_DIR, SAMPLE, build_model_dir, contract
+
+from {{ cookiecutter.package_name }}.io.service_process import (
+    ServiceProcess,
+    free_port,
+    http_json,
+    start_service,
+    wait_ready,
+)
+from {{ cookiecutter.package_name }}.jobs.serve import gate_url
+from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
+from {{ cookiecutter.package_name }}.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+ROW = sample_rows(SAMPLE, contract(), 1, seed=5)[0]
+QUICK_LOAD = {
+    "users": 8,
+    "spawn_rate": 8,
+    "duration": "3s",
+    "max_failures": 0,
+    "max_p95_ms": 100,
+    "min_requests": 50,
+}
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_model_dir(tmp_path_factory.mktemp("model"))
+
+
+def launch(tmp_path: Path, model_dir: Path, **env: str) -> ServiceProcess:
+    service = start_service(
+        PROJECT_DIR, free_port(), tmp_path / "service.log", env=env, model_dir=model_dir
+    )
+    return service
+
+
+@pytest.fixture
+def service(tmp_path: Path, model_dir: Path) -> Iterator[ServiceProcess]:
+    running = launch(tmp_path, model_dir)
+    try:
+        wait_ready(running)
+        yield running
+    finally:
+        running.stop()
+    assert running.process.poll() is not None
+
+
+def test_real_process_predicts(service: ServiceProcess) -> None:
+    status, body = http_json(f"{service.url}/predict", ROW)
+    assert status == 200
+    assert 0 <= body["probability"] <= 1
+    status, version = http_json(f"{service.url}/version")
+    assert version["predictor"] == "onnx"
+
+
+def test_sigterm_lets_in_flight_requests_finish(tmp_path: Path, model_dir: Path) -> None:
+    slow = launch(tmp_path, model_dir, MLOPS_FAULT="slow:1500")
+    try:
+        wait_ready(slow)
+        result: dict[str, object] = {}
+
+        def call() -> None:
+            result["status"], result["body"] = http_json(f"{slow.url}/predict", ROW, timeout=10)
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        time.sleep(0.5)  # the request is now being served
+        slow.stop(timeout=15)
+        caller.join(timeout=10)
+        assert result.get("status") == 200
+        assert slow.process.returncode in (0, -15)  # uvicorn re-raises SIGTERM after draining
+    finally:
+        slow.stop()
+
+
+def test_schemathesis_finds_no_server_error(service: ServiceProcess, tmp_path: Path) -> None:
+    har = tmp_path / "schemathesis.har"
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "schemathesis.cli", "run", f"{service.url}/openapi.json",
+            "--checks", "not_a_server_error",
+            "--max-examples", "400",
+            "--seed", "1",
+            "--report", "har", "--report-har-path", str(har),
+            "--no-color",
+        ],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    entries = json.loads(har.read_text())["log"]["entries"]
+    statuses = [entry["response"]["status"] for entry in entries]
+    print(f"schemathesis: {len(statuses)} requests, statuses {sorted(set(statuses))}")
+    assert len(statuses) >= 1000
+    assert all(status < 500 for status in statuses)
+
+
+def test_load_gate_passes_on_a_healthy_service(service: ServiceProcess, tmp_path: Path) -> None:
+    assert (
+        gate_url(
+            Settings(project_dir=PROJECT_DIR, reports_dir=tmp_path), service.url, dict(QUICK_LOAD)
+        )
+        == 0
+    )
+
+
+@pytest.mark.parametrize("fault", ["slow:250", "error"])
+def test_load_gate_fails_on_a_bad_service(
+    tmp_path: Path, model_dir: Path, fault: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = launch(tmp_path, model_dir, MLOPS_FAULT=fault)
+    try:
+        wait_ready(bad)
+        assert (
+            gate_url(
+                Settings(project_dir=PROJECT_DIR, reports_dir=tmp_path), bad.url, dict(QUICK_LOAD)
+            )
+            == 1
+        )
+    finally:
+        bad.stop()
+    out = capsys.readouterr().out
+    assert "loadtest: FAILED" in out
+    assert ("p95" in out) if fault.startswith("slow") else ("failed requests" in out)
