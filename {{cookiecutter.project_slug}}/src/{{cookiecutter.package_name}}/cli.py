@@ -14,7 +14,9 @@ from pathlib import Path
 
 from . import __version__
 from .contract import ContractError, load_contract
+from .io.errors import DataFileError
 from .settings import PACKAGE_NAME, Settings
+from .validation import DataValidationError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -36,6 +38,27 @@ def _info(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    from .validation.report import HTML_NAME  # noqa: PLC0415
+    from .validation.service import validate_project_data  # noqa: PLC0415 (pandas, GX)
+
+    path: Path | None = args.path
+    outcome = validate_project_data(settings, path)
+    print(outcome.summary_line())
+    print(f"report: {settings.reports_dir / HTML_NAME} (JSON and Data Docs next to it)")
+    return 0
+
+
+def _validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="CSV or Parquet file (default: the configured data, MLOPS_DATA_PATH)",
+    )
+
+
 def _not_implemented(name: str) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{PACKAGE_NAME} {name}: not implemented yet", file=sys.stderr)
@@ -47,7 +70,7 @@ def _not_implemented(name: str) -> Handler:
 # (name, help, handler, add_arguments)
 COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None] | None]] = [
     ("info", "show the settings and the data contract in use", _info, None),
-    ("validate", "check a data file against the data contract", _not_implemented("validate"), None),
+    ("validate", "check a data file against the data contract", _validate, _validate_arguments),
     ("train", "validate, train, evaluate and register a model", _not_implemented("train"), None),
     ("evaluate", "score the trained model on the test split", _not_implemented("evaluate"), None),
     (
@@ -89,6 +112,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, settings)
-    except (ContractError, PipelineError) as err:
+    except (ContractError, DataFileError, DataValidationError, PipelineError) as err:
         print(f"{PACKAGE_NAME} {args.command}: error: {err}", file=sys.stderr)
         return 1
