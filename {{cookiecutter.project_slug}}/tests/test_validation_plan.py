@@ -93,7 +93,28 @@ def test_minimal_contract_without_id_has_no_unique_check(tmp_path: Path) -> None
     keys = [c.key for c in build_plan(contract, DataRules())]
     assert not any(k.endswith(":unique") for k in keys)
     assert "x:range" in keys
+    assert "y:positive_rate" in keys  # the default bounds 0..1 still catch a missing class
     assert not any(k.startswith("rule:") for k in keys)
+
+
+def test_open_bounds_add_no_check() -> None:
+    contract = DataContract.model_validate(
+        {
+            "name": "t",
+            "target": {"column": "y", "positive": "1", "negative": "0", "positive_rate": {}},
+            "rows": {"min": None},
+            "numeric": {"x": {}},
+        }
+    )
+    keys = [c.key for c in build_plan(contract, DataRules())]
+    assert keys == [
+        "table:columns",
+        "lines:complete",
+        "y:not_null",
+        "y:labels",
+        "x:not_null",
+        "x:type",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -88,12 +88,7 @@ def _one_of(values: list[str]) -> str:
 
 
 def _table_checks(contract: DataContract) -> list[Check]:
-    rows: Bounds = contract.rows
-    row_bounds = {
-        "min_value": None if rows.min is None else int(rows.min),
-        "max_value": None if rows.max is None else int(rows.max),
-    }
-    return [
+    checks = [
         Check(
             "table:columns",
             "file",
@@ -101,15 +96,24 @@ def _table_checks(contract: DataContract) -> list[Check]:
             {"column_set": list(contract.columns), "exact_match": True},
             TABLE,
             "columns exactly as in the contract",
-        ),
-        Check(
-            "table:rows",
-            "file",
-            "ExpectTableRowCountToBeBetween",
-            row_bounds,
-            TABLE,
-            f"row count {_range_words(rows.min, rows.max)}",
-        ),
+        )
+    ]
+    rows: Bounds = contract.rows
+    if rows.min is not None or rows.max is not None:
+        checks.append(
+            Check(
+                "table:rows",
+                "file",
+                "ExpectTableRowCountToBeBetween",
+                {
+                    "min_value": None if rows.min is None else int(rows.min),
+                    "max_value": None if rows.max is None else int(rows.max),
+                },
+                TABLE,
+                f"row count {_range_words(rows.min, rows.max)}",
+            )
+        )
+    checks.append(
         Check(
             "lines:complete",
             "derived",
@@ -117,8 +121,9 @@ def _table_checks(contract: DataContract) -> list[Check]:
             {"column": FIELDS_MISSING, "min_value": 0, "max_value": 0},
             LINES,
             "no short lines (value: fields missing)",
-        ),
-    ]
+        )
+    )
+    return checks
 
 
 def _not_null(name: str, missing_values: tuple[str, ...] = ()) -> Check:
@@ -201,17 +206,22 @@ def _id_and_target_checks(contract: DataContract) -> list[Check]:
     checks.append(_not_null(target.column))
     checks.append(_in_set(f"{target.column}:labels", target.column, labels, _one_of(labels)))
     rate = target.positive_rate
-    checks.append(
-        Check(
-            f"{target.column}:positive_rate",
-            "derived",
-            "ExpectColumnMeanToBeBetween",
-            {"column": positive_indicator(contract), "min_value": rate.min, "max_value": rate.max},
-            target.column,
-            f"share of {target.positive!r} {_range_words(rate.min, rate.max)}",
-            (target.column,),
+    if rate.min is not None or rate.max is not None:
+        checks.append(
+            Check(
+                f"{target.column}:positive_rate",
+                "derived",
+                "ExpectColumnMeanToBeBetween",
+                {
+                    "column": positive_indicator(contract),
+                    "min_value": rate.min,
+                    "max_value": rate.max,
+                },
+                target.column,
+                f"share of {target.positive!r} {_range_words(rate.min, rate.max)}",
+                (target.column,),
+            )
         )
-    )
     return checks
 
 

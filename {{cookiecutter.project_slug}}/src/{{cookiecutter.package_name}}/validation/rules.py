@@ -11,6 +11,7 @@ class in this file.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,34 +22,37 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..contract import ContractError, DataContract
 
 
-class _Rule(BaseModel):
+class _Rule(BaseModel, ABC):
+    """What every kind of rule provides; the kinds below fill it in."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
+    column: str
 
     @property
+    @abstractmethod
     def reads(self) -> tuple[str, ...]:
         """The file columns the rule needs; it is skipped when one is missing."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def derived_column(self) -> str:
         """Name of the derived column the rule's expectation looks at."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def summary(self) -> str:
         """The rule in a few words, for tables and reports."""
-        raise NotImplementedError
 
+    @abstractmethod
     def derive(self, text: pd.DataFrame, numbers: pd.DataFrame) -> pd.Series:
         """Compute the derived column from the text view and the numeric view of the file."""
-        raise NotImplementedError
 
+    @abstractmethod
     def expectation(self, contract: DataContract) -> tuple[str, dict[str, Any]]:
         """The Great Expectations class name and arguments that check the derived column."""
-        raise NotImplementedError
 
 
 class ApproxProduct(_Rule):
@@ -60,7 +64,6 @@ class ApproxProduct(_Rule):
     """
 
     kind: Literal["approx_product"]
-    column: str
     factors: tuple[str, ...] = Field(min_length=2)
     max_relative_difference: float = Field(gt=0)
     mostly: float = Field(default=1.0, gt=0, le=1)
@@ -103,7 +106,6 @@ class BlankOnlyWhen(_Rule):
     """`column` may be blank only on rows where `when_column` holds one of `when_values`."""
 
     kind: Literal["blank_only_when"]
-    column: str
     when_column: str
     when_values: tuple[str | float, ...] = Field(min_length=1)
 

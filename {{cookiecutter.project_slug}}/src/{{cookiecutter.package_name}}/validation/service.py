@@ -41,7 +41,7 @@ class DataValidator:
     """The checks for one contract and rule set, with a GX engine built on first use.
 
     Build one per process and reuse it: the engine (GX import, context, suites)
-    is the slow part, validating a 7k-row file afterwards takes about a second.
+    is the slow part; validating a 7k-row file afterwards takes under a second.
     """
 
     def __init__(self, contract: DataContract, rules: DataRules) -> None:
