@@ -54,3 +54,49 @@ def test_unknown_command_is_refused() -> None:
 def test_commands_are_unique() -> None:
     names = [name for name, *_ in COMMANDS]
     assert len(names) == len(set(names))
+
+
+def test_help_does_not_load_pandas_or_great_expectations() -> None:
+    code = (
+        "import sys, {{ cookiecutter.package_name }}.cli\n"
+        "print(sorted({'pandas', 'great_expectations'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
+        (b"customerID;gender;Churn\n1;Male;No\n", "delimiter"),
+        (b"customerID,gender,Churn\n", "no rows"),
+        (b"customerID,gender\n\xff\xfe\xfa\xfb,Male\n", "not UTF-8"),
+        (b'customerID,gender\n1,"Male\n', "not a well-formed CSV"),
+    ],
+)
+def test_validate_refuses_unreadable_files_in_one_line(
+    tmp_path: Path,
+    project_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    message: str,
+) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    assert main(["--project-dir", str(project_dir), "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("{{ cookiecutter.package_name }} validate: error: ")
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_validate_names_a_missing_file(
+    tmp_path: Path, project_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--project-dir", str(project_dir), "validate", str(tmp_path / "x.csv")]) == 1
+    assert "data file not found" in capsys.readouterr().err

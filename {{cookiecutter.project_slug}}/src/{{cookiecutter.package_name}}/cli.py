@@ -16,10 +16,12 @@ from . import __version__
 from .contract import ContractError, load_contract
 from .core.gates import GateConfigError
 from .io.baseline import BaselineError
+from .io.errors import DataFileError
 from .jobs.serve import LoadTestError
 from .serving.faults import FaultConfigError
 from .settings import PACKAGE_NAME, Settings
 from .training_config import TrainingConfigError
+from .validation import DataValidationError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -125,6 +127,27 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return run_report(settings)
 
 
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    from .validation.report import HTML_NAME  # noqa: PLC0415
+    from .validation.service import validate_project_data  # noqa: PLC0415 (pandas, GX)
+
+    path: Path | None = args.path
+    outcome = validate_project_data(settings, path)
+    print(outcome.summary_line())
+    print(f"report: {settings.reports_dir / HTML_NAME} (JSON and Data Docs next to it)")
+    return 0
+
+
+def _validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="CSV or Parquet file (default: the configured data, MLOPS_DATA_PATH)",
+    )
+
+
 def _not_implemented(name: str) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{PACKAGE_NAME} {name}: not implemented yet", file=sys.stderr)
@@ -136,7 +159,7 @@ def _not_implemented(name: str) -> Handler:
 # (name, help, handler, add_arguments)
 COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None] | None]] = [
     ("info", "show the settings and the data contract in use", _info, None),
-    ("validate", "check a data file against the data contract", _not_implemented("validate"), None),
+    ("validate", "check a data file against the data contract", _validate, _validate_arguments),
     ("train", "validate, train, evaluate and register a model", _train, None),
     ("evaluate", "score the trained model on the test split", _evaluate, None),
     ("compare", "apply the quality gates against the baseline", _compare, _compare_arguments),
@@ -198,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         BaselineError,
         FaultConfigError,
         LoadTestError,
+        DataFileError,
+        DataValidationError,
     ) as err:
         print(f"{PACKAGE_NAME} {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     project_dir: Path = Field(default_factory=Path.cwd)
     data_path: Path = Path("data/raw/telco_customer_churn.csv")
     contract_path: Path = Path("config/data_contract.yaml")
+    data_rules_path: Path = Path("config/data_rules.yaml")
     training_config_path: Path = Path("config/model.yaml")
     gates_config_path: Path = Path("config/gates.yaml")
     metrics_dir: Path = Path("metrics")

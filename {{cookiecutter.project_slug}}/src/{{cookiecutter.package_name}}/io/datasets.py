@@ -14,11 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract import DataContract
+from .errors import DataFileError
 
-
-class DataFileError(ValueError):
-    """A data file cannot be read as a table; the message says why and what to do."""
-
+__all__ = ["DataFileError", "fields_per_line", "fingerprint", "read_raw", "to_typed"]
 
 _SNIFF_BYTES = 64 * 1024
 
@@ -73,6 +71,18 @@ def read_raw(path: Path) -> pd.DataFrame:
     if frame.empty:
         raise DataFileError(f"{path} has a header but no rows")
     return frame
+
+
+def fields_per_line(path: Path) -> pd.Series:
+    """How many fields each data line of a CSV file has, in row order.
+
+    pandas pads a line that ends early with blanks, which makes a truncated line
+    look like a row of empty values; counting the fields tells the two apart.
+    Blank lines are skipped, as pandas skips them.
+    """
+    with path.open(newline="", encoding="utf-8") as handle:
+        counts = [len(record) for record in csv.reader(handle) if record]
+    return pd.Series(counts[1:], dtype="int64")
 
 
 def to_typed(raw: pd.DataFrame, contract: DataContract) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from ..core import training
 from ..core.metrics import SliceTable
 from ..io import metrics_file, model_store, onnx_export, plots, tracking
 from ..settings import Settings
+from ..validation.service import validate_project_data
 from .common import Inputs, Progress, data_fingerprint, load_inputs, print_evaluation
 
 LATENCY_CALLS = 200
@@ -97,6 +98,11 @@ def _run_params(inputs: Inputs, trained: training.TrainedModel, data_sha256: str
 def run_train(settings: Settings) -> dict[str, Any]:
     """Run the whole training step and return the metadata written next to the model."""
     progress = Progress("train")
+    with progress.step("validate the data (contract and rules, Great Expectations)"):
+        # Same code and message as `validate`: bad data stops here, before
+        # anything is fitted, written or logged to MLflow.
+        outcome = validate_project_data(settings)
+        print(f"  {outcome.summary_line()}")
     with progress.step("load config, contract and data"):
         inputs = load_inputs(settings)
         data_sha256 = data_fingerprint(inputs)

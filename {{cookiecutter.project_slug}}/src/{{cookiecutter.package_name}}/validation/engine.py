@@ -1,0 +1,150 @@
+"""Great Expectations plumbing: an ephemeral context holding one suite per view of the file.
+
+Uses the GX Core 1.x API: `get_context(mode="ephemeral")`, a pandas data
+source with one dataframe asset per view (see `frames.py`), an
+`ExpectationSuite` per view built from the plan, and a `ValidationDefinition`
+that is run with the frame as a batch parameter. Nothing is written to disk
+unless Data Docs are asked for. GX itself is imported here only, inside the
+constructor: the import takes ~5 s, so an engine is built once per process
+(a CLI call, a training run, a test session) and reused for every file.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .plan import Check, Stage
+
+STAGES: tuple[Stage, ...] = ("file", "derived")
+KEEP_EXAMPLES = 10  # offending values/rows GX keeps per check (the table shows 3)
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """Results of one validation: per check, and GX's own result documents per view."""
+
+    by_check: dict[str, dict[str, Any]]
+    documents: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DataDocs:
+    """Where the Data Docs landed: the site index and this run's page per view."""
+
+    index: Path
+    pages: dict[Stage, Path]
+
+
+class GxEngine:
+    """The GX context, suites and validation definitions for one plan."""
+
+    def __init__(self, plan: Sequence[Check], name: str) -> None:
+        """Build the context and one suite per view.
+
+        Args:
+            plan: the checks to run (`plan.build_plan`).
+            name: prefix of GX object names, shown in Data Docs (the contract's name).
+        """
+        import great_expectations as gx  # noqa: PLC0415 (5 s: only when validating)
+        import great_expectations.expectations as gxe  # noqa: PLC0415
+        from great_expectations.data_context.types.base import (  # noqa: PLC0415
+            ProgressBarsConfig,
+        )
+
+        self.plan = tuple(plan)
+        self._context = gx.get_context(mode="ephemeral")
+        # GX draws tqdm bars on every run and ignores TQDM_DISABLE; CI logs need none.
+        self._context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        source = self._context.data_sources.add_pandas(name)
+        self._definitions: dict[Stage, Any] = {}
+        for stage in STAGES:
+            suite = self._context.suites.add(gx.ExpectationSuite(name=f"{name}.{stage}"))
+            for check in self.plan:
+                if check.stage == stage:
+                    expectation = getattr(gxe, check.expectation)
+                    suite.add_expectation(expectation(**check.kwargs, meta={"check": check.key}))
+            asset = source.add_dataframe_asset(stage)
+            batch = asset.add_batch_definition_whole_dataframe("whole file")
+            self._definitions[stage] = self._context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"{name}.{stage}", data=batch, suite=suite)
+            )
+
+    def run(
+        self, views: Mapping[Stage, pd.DataFrame], id_column: str | None, run_name: str
+    ) -> EngineRun:
+        """Validate each view against its suite; only this run's results are kept.
+
+        GX stores every result in the context, for Data Docs. Results of earlier
+        runs are dropped, so a long-lived engine (a test session validating dozens
+        of files) neither grows nor renders stale pages.
+
+        Args:
+            views: the frame for each stage.
+            id_column: names offending rows in the results when the view has it.
+            run_name: names the run in Data Docs (the file's name).
+        """
+        from great_expectations.core.run_identifier import RunIdentifier  # noqa: PLC0415
+        from great_expectations.data_context.types.resource_identifiers import (  # noqa: PLC0415
+            ValidationResultIdentifier,
+        )
+
+        run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+        by_check: dict[str, dict[str, Any]] = {}
+        documents: dict[str, dict[str, Any]] = {}
+        for stage, definition in self._definitions.items():
+            frame = views[stage]
+            result_format: dict[str, Any] = {
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": KEEP_EXAMPLES,
+            }
+            if id_column is not None and id_column in frame.columns:
+                result_format["unexpected_index_column_names"] = [id_column]
+            result = definition.run(
+                batch_parameters={"dataframe": frame}, result_format=result_format, run_id=run_id
+            )
+            document: dict[str, Any] = result.to_json_dict()
+            documents[stage] = document
+            for item in document["results"]:
+                by_check[item["expectation_config"]["meta"]["check"]] = item
+        store = self._context.validation_results_store
+        for key in store.list_keys():
+            if isinstance(key, ValidationResultIdentifier) and key.run_id != run_id:
+                store.remove_key(key)  # type: ignore[no-untyped-call]  # unannotated in GX
+        return EngineRun(by_check, documents)
+
+    def build_data_docs(self, directory: Path) -> DataDocs:
+        """Render GX's Data Docs for the latest validation, replacing older pages.
+
+        The ephemeral context's built-in site (`local_site`) writes to a temporary
+        folder; pointing its store at `directory` keeps the pages with the other
+        reports. The folder is emptied first: a new process knows nothing of the
+        pages of earlier runs, which would otherwise pile up unlisted.
+        """
+        from great_expectations.data_context.store.store import (  # noqa: PLC0415
+            DataDocsSiteConfigTypedDict,
+        )
+
+        site: DataDocsSiteConfigTypedDict = {
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(directory.resolve()),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+        shutil.rmtree(directory, ignore_errors=True)
+        self._context.update_data_docs_site("local_site", site)
+        self._context.build_data_docs(site_names=["local_site"])
+        pages = {}
+        for stage, definition in self._definitions.items():
+            suite_folder = directory / "validations" / Path(*definition.suite.name.split("."))
+            for page in suite_folder.rglob("*.html"):  # only this run's result is stored
+                pages[stage] = page
+        return DataDocs(directory / "index.html", pages)
