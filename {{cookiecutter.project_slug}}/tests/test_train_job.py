@@ -41,6 +41,7 @@ def _settings(tmp_path: Path, project_dir: Path) -> Settings:
         data_path=project_dir / "data" / "raw" / "telco_customer_churn.csv",
         contract_path=project_dir / "config" / "data_contract.yaml",
         training_config_path=project_dir / "config" / "model.yaml",
+        data_rules_path=project_dir / "config" / "data_rules.yaml",
         tracking_uri=None,
     )
 
@@ -49,7 +50,7 @@ def test_evaluate_without_model_is_one_clear_line(
     tmp_path: Path, project_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "config").mkdir()
-    for name in ("data_contract.yaml", "model.yaml"):
+    for name in ("data_contract.yaml", "model.yaml", "data_rules.yaml"):
         (tmp_path / "config" / name).write_bytes((project_dir / "config" / name).read_bytes())
     assert main(["--project-dir", str(tmp_path), "evaluate"]) == 1
     err = capsys.readouterr().err
@@ -61,7 +62,7 @@ def test_train_with_missing_data_is_one_clear_line(
     tmp_path: Path, project_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "config").mkdir()
-    for name in ("data_contract.yaml", "model.yaml"):
+    for name in ("data_contract.yaml", "model.yaml", "data_rules.yaml"):
         (tmp_path / "config" / name).write_bytes((project_dir / "config" / name).read_bytes())
     assert main(["--project-dir", str(tmp_path), "train"]) == 1
     err = capsys.readouterr().err

@@ -128,8 +128,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
-    from .validation.report import HTML_NAME  # noqa: PLC0415
-    from .validation.service import validate_project_data  # noqa: PLC0415 (pandas, GX)
+    from .validation.report import HTML_NAME
+    from .validation.service import validate_project_data
 
     path: Path | None = args.path
     outcome = validate_project_data(settings, path)

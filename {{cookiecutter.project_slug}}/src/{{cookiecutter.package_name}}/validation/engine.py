@@ -52,9 +52,9 @@ class GxEngine:
             plan: the checks to run (`plan.build_plan`).
             name: prefix of GX object names, shown in Data Docs (the contract's name).
         """
-        import great_expectations as gx  # noqa: PLC0415 (5 s: only when validating)
-        import great_expectations.expectations as gxe  # noqa: PLC0415
-        from great_expectations.data_context.types.base import (  # noqa: PLC0415
+        import great_expectations as gx
+        import great_expectations.expectations as gxe
+        from great_expectations.data_context.types.base import (
             ProgressBarsConfig,
         )
 
@@ -90,8 +90,8 @@ class GxEngine:
             id_column: names offending rows in the results when the view has it.
             run_name: names the run in Data Docs (the file's name).
         """
-        from great_expectations.core.run_identifier import RunIdentifier  # noqa: PLC0415
-        from great_expectations.data_context.types.resource_identifiers import (  # noqa: PLC0415
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
             ValidationResultIdentifier,
         )
 
@@ -127,7 +127,7 @@ class GxEngine:
         reports. The folder is emptied first: a new process knows nothing of the
         pages of earlier runs, which would otherwise pile up unlisted.
         """
-        from great_expectations.data_context.store.store import (  # noqa: PLC0415
+        from great_expectations.data_context.store.store import (
             DataDocsSiteConfigTypedDict,
         )
 
