@@ -44,7 +44,10 @@ def test_setup_and_ci_pass(tmp_path: Path, combo: dict[str, str]) -> None:
 def test_unimplemented_targets_fail_loudly(tmp_path: Path) -> None:
     project = render(tmp_path)
     result = subprocess.run(
-        ["make", "-C", str(project), "drift"], env=project_env(), capture_output=True, text=True
+        ["make", "-C", str(project), "deploy-local"],
+        env=project_env(),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "not implemented yet" in result.stderr

@@ -1,0 +1,1 @@
+"""One module per CLI command: read inputs, call core/ logic, write outputs."""
