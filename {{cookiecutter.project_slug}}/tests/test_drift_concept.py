@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk
 
-from {{ cookiecutter.package_name }}.monitoring.concept import METRICS, compare_live_metrics
+from {{ cookiecutter.package_name }}.monitoring.concept import (
+    METRICS,
+    ConceptResult,
+    compare_live_metrics,
+    standard_error,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,27 +41,66 @@ def test_single_class_has_no_auc() -> None:
     assert METRICS["roc_auc"](np.ones(10, dtype=bool), np.linspace(0, 1, 10), 0.5) is None
 
 
-def test_a_drop_beyond_tolerance_is_flagged(labelled: tuple[np.ndarray, np.ndarray]) -> None:
+def judged(result: ConceptResult) -> ConceptResult:
+    return result.judged([c.p_value for c in result.checks], alpha=0.05)
+
+
+def test_a_clear_drop_beyond_tolerance_is_flagged(
+    labelled: tuple[np.ndarray, np.ndarray],
+) -> None:
     labels, scores = labelled
     live_auc = METRICS["roc_auc"](labels, scores, 0.5)
     assert live_auc is not None
-    result = compare_live_metrics(
-        labels,
-        scores,
-        {"roc_auc": live_auc + 0.06, "recall": 0.0},
-        {"roc_auc": 0.05, "recall": 0.1},
+    result = judged(
+        compare_live_metrics(
+            labels,
+            scores,
+            {"roc_auc": live_auc + 0.12, "recall": 0.0},
+            {"roc_auc": 0.05, "recall": 0.1},
+        )
     )
     assert [c.name for c in result.degraded] == ["roc_auc"]
     auc = result.checks[0]
-    assert auc.drop == pytest.approx(0.06)
+    assert auc.drop == pytest.approx(0.12)
+    assert auc.p_value < 1e-6
 
 
 def test_a_drop_within_tolerance_passes(labelled: tuple[np.ndarray, np.ndarray]) -> None:
     labels, scores = labelled
     live_auc = METRICS["roc_auc"](labels, scores, 0.5)
     assert live_auc is not None
-    result = compare_live_metrics(labels, scores, {"roc_auc": live_auc + 0.04}, {"roc_auc": 0.05})
+    result = judged(
+        compare_live_metrics(labels, scores, {"roc_auc": live_auc + 0.04}, {"roc_auc": 0.05})
+    )
     assert result.degraded == []
+    assert result.checks[0].p_value > 0.5
+
+
+def test_a_drop_on_few_labels_is_noise_not_concept_drift(
+    labelled: tuple[np.ndarray, np.ndarray],
+) -> None:
+    labels, scores = labelled[0][:120], labelled[1][:120]
+    live_recall = METRICS["recall"](labels, scores, 0.5)
+    assert live_recall is not None
+    result = judged(
+        compare_live_metrics(labels, scores, {"recall": live_recall + 0.12}, {"recall": 0.1})
+    )
+    assert result.checks[0].drop == pytest.approx(0.12)
+    assert result.degraded == []  # 0.02 beyond tolerance on ~36 positives is within noise
+
+
+@pytest.mark.parametrize("name", ["roc_auc", "recall", "precision", "f1", "accuracy"])
+def test_standard_errors_match_the_bootstrap(
+    labelled: tuple[np.ndarray, np.ndarray], name: str
+) -> None:
+    labels, scores = labelled[0][:800], labelled[1][:800]
+    rng = np.random.default_rng(0)
+    values = []
+    for _ in range(400):
+        rows = rng.integers(0, labels.size, labels.size)
+        values.append(METRICS[name](labels[rows], scores[rows], 0.5))
+    error = standard_error(name, labels, scores, 0.5)
+    assert error == pytest.approx(float(np.std(values)), rel=0.25)
 
 
 def test_metric_missing_from_training_cannot_fail(labelled: tuple[np.ndarray, np.ndarray]) -> None:

@@ -3,7 +3,8 @@
 The data contract picks the test: Kolmogorov-Smirnov for numeric columns,
 chi-squared on counts for categorical ones, PSI for both; plus the rate of
 missing values per column, the model's score and the label when both sides
-have them. All p-values of one run are adjusted together (Holm by default).
+have them, and the live metrics when labels are known (concept.py). All
+p-values of one run are adjusted together (Holm by default).
 A column drifts when its adjusted p-value is below alpha or its PSI reaches the
 alert level; a PSI between the warn and alert levels is reported as a warning.
 Pure: DataFrames and arrays in, a `DriftResult` out.
@@ -355,10 +356,17 @@ def detect_drift(
         name = f"{contract.target.column} (label)"
         checks.append(_categorical_check(name, "label", reference.labels, current.labels, labels))
 
+    concept = _concept(current, contract, config, training_metrics, threshold)
+    metric_checks = concept.checks if concept is not None else ()
+    # One family: every test of this run shares the false-alarm budget alpha.
     adjusted = stats.adjust_p_values(
-        [c.p_value for c in checks] + [m.p_value for m in missing], config.correction
+        [c.p_value for c in checks]
+        + [m.p_value for m in missing]
+        + [m.p_value for m in metric_checks],
+        config.correction,
     )
     judged = tuple(_judge(c, p, config) for c, p in zip(checks, adjusted, strict=False))
+    missing_adjusted = adjusted[len(checks) : len(checks) + len(missing)]
     missing_judged = tuple(
         dataclasses.replace(
             m,
@@ -366,9 +374,10 @@ def detect_drift(
             drifted=p < config.alpha
             and abs(m.current_rate - m.reference_rate) >= config.missing.min_change,
         )
-        for m, p in zip(missing, adjusted[len(checks) :], strict=True)
+        for m, p in zip(missing, missing_adjusted, strict=True)
     )
-    concept = _concept(current, contract, config, training_metrics, threshold)
+    if concept is not None:
+        concept = concept.judged(adjusted[len(checks) + len(missing) :], config.alpha)
     result = dataclasses.replace(base, columns=judged, missing=missing_judged, concept=concept)
     if result.drifted_columns or result.missing_drifted or result.degraded_metrics:
         return dataclasses.replace(result, status="drift")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from .concept import ConceptResult
+from .concept import ConceptResult, MetricCheck
 from .detect import ColumnCheck, DriftResult, Histogram
 
 _STATUS_WORD = {"ok": "ok", "warn": "warn", "drift": "DRIFT"}
@@ -22,7 +22,8 @@ _GUIDE = (
     "(the difference is unlikely to be chance) or its PSI reaches the alert level (the "
     "difference is large); a PSI between the warn and alert levels is a warning. With many "
     "thousands of rows, tiny shifts become significant: read the PSI and the change column to "
-    "judge whether a drift matters."
+    "judge whether a drift matters. With labels, a live metric degrades when it fell by more "
+    "than its tolerance and by more than sampling noise on that many labels explains."
 )
 
 
@@ -32,6 +33,11 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 def _p(value: float) -> str:
     return f"{value:.2g}"
+
+
+def _live(check: MetricCheck) -> str:
+    error = "" if check.standard_error is None else f" ± {check.standard_error:.3f}"
+    return _number(check.live) + error
 
 
 def _cell(text: str) -> str:
@@ -106,6 +112,9 @@ def _concept_dict(concept: ConceptResult | None) -> dict[str, Any] | None:
                 "live": c.live,
                 "drop": c.drop,
                 "max_drop": c.max_drop,
+                "standard_error": c.standard_error,
+                "p_value": c.p_value,
+                "p_adjusted": c.p_adjusted,
                 "degraded": c.degraded,
             }
             for c in concept.checks
@@ -143,14 +152,14 @@ def _concept_lines(concept: ConceptResult | None) -> list[str]:
     if concept.checks:
         lines += [
             "",
-            "| metric | training | live | drop | max drop | status |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| metric | training | live (± s.e.) | drop | max drop | p (adjusted) | status |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for c in concept.checks:
             status = "DEGRADED" if c.degraded else "ok"
             lines.append(
-                f"| {c.name} | {_number(c.training)} | {_number(c.live)} | {_number(c.drop)} "
-                f"| {c.max_drop:g} | {status} |"
+                f"| {c.name} | {_number(c.training)} | {_live(c)} | {_number(c.drop)} "
+                f"| {c.max_drop:g} | {_p(c.p_adjusted)} | {status} |"
             )
     return lines
 
@@ -313,9 +322,10 @@ def to_html(result: DriftResult) -> str:
             [
                 e(c.name),
                 _number(c.training),
-                _number(c.live),
+                _live(c),
                 _number(c.drop),
                 f"{c.max_drop:g}",
+                _p(c.p_adjusted),
                 "DEGRADED" if c.degraded else "ok",
             ]
             for c in concept.checks
@@ -324,7 +334,18 @@ def to_html(result: DriftResult) -> str:
             "<h2>Concept drift: live metrics against training</h2>"
             f"<p>{concept.rows} labelled rows, {concept.positives} positive.</p>{note}"
             + (
-                _table(["metric", "training", "live", "drop", "max drop", "status"], rows)
+                _table(
+                    [
+                        "metric",
+                        "training",
+                        "live (± s.e.)",
+                        "drop",
+                        "max drop",
+                        "p (adj.)",
+                        "status",
+                    ],
+                    rows,
+                )
                 if rows
                 else ""
             )
