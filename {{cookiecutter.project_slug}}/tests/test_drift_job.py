@@ -192,3 +192,14 @@ def test_too_few_rows_pass_with_a_note(project: Path, capsys: pytest.CaptureFixt
     assert run(project, "simulate-drift", "data", "--rows", "50") == 0
     assert run(project, "drift", "--current", "reports/simulated/data.csv") == 0
     assert "too few" in capsys.readouterr().out
+
+
+def test_a_log_from_another_model_version_is_pointed_out(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install_model(project, version="8")
+    write_log(project / "logs" / "predictions.jsonl", resample(raw_sample(), 500, seed=6), "7")
+    run(project, "drift")
+    out = capsys.readouterr().out
+    assert "model versions in the log: 7 (500 rows)" in out
+    assert "other model versions than models/current (8)" in out

@@ -110,7 +110,7 @@ def _with_scores(
     if current.model_versions:
         seen = ", ".join(f"{v} ({n} rows)" for v, n in sorted(current.model_versions.items()))
         notes.append(f"model versions in the log: {seen}")
-        if model.version not in current.model_versions:
+        if model.version != "unknown" and model.version not in current.model_versions:
             notes.append(
                 f"the log was scored by other model versions than models/current "
                 f"({model.version}): a score shift may come from the model change"
