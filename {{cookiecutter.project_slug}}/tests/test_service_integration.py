@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from serving_support import PROJECT_DIR, SAMPLE, build_model_dir, contract
 
 from {{ cookiecutter.package_name }}.io.service_process import (
@@ -136,3 +140,50 @@ def test_load_gate_fails_on_a_bad_service(
     out = capsys.readouterr().out
     assert "loadtest: FAILED" in out
     assert ("p95" in out) if fault.startswith("slow") else ("failed requests" in out)
+
+
+PROMETHEUS = shutil.which("prometheus")
+
+
+@pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed (Debian: apt-get install prometheus)")
+def test_prometheus_scrapes_the_real_service(service: ServiceProcess, tmp_path: Path) -> None:
+    """infra/monitoring's scrape config and rules, pointed at the running service."""
+    for _ in range(3):
+        http_json(f"{service.url}/predict", ROW)
+    monitoring = PROJECT_DIR / "infra" / "monitoring"
+    config = yaml.safe_load((monitoring / "prometheus.yml").read_text())
+    config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+    config["rule_files"] = [str(monitoring / name) for name in config["rule_files"]]
+    (job,) = config["scrape_configs"]
+    job["static_configs"] = [{"targets": [service.url.removeprefix("http://")]}]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    log = (tmp_path / "prometheus.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(PROMETHEUS),
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        query = f"http://127.0.0.1:{port}/api/v1/query?query="
+        result: list[dict[str, object]] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not result:
+            assert server.poll() is None, (tmp_path / "prometheus.log").read_text()[-3000:]
+            with contextlib.suppress(OSError):
+                result = http_json(query + "model_info", timeout=2)[1]["data"]["result"]
+            time.sleep(0.5)
+        assert result, "Prometheus never saw model_info:\n" + (tmp_path / "prometheus.log").read_text()[-2000:]
+        assert result[0]["metric"]["model_version"] == "7"  # type: ignore[index]
+        selector = urllib.parse.quote('http_requests_total{route="/predict",status="200"}')
+        requests = http_json(query + selector, timeout=2)[1]["data"]["result"]
+        assert float(requests[0]["value"][1]) >= 3
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()

@@ -14,7 +14,8 @@ from serving_support import SAMPLE, build_model_dir, contract
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.faults import parse_fault
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
-from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
+from {{ cookiecutter.package_name }}.monitoring.metric_names import SERVICE_METRICS
+from {{ cookiecutter.package_name }}.monitoring.prediction_log import PredictionLogWriter
 from {{ cookiecutter.package_name }}.serving.predictor import ModelLoadError, load_model
 
 CONTRACT = contract()
@@ -164,6 +165,17 @@ def test_metrics_count_requests_and_scores(client: TestClient, rows: list[dict[s
     assert "model_info{" + labels + "} 1.0" in text
 
 
+def test_metric_families_match_the_monitoring_contract(client: TestClient) -> None:
+    """The alert rules and the dashboard query these names and labels."""
+    client.get("/health")
+    text = client.get("/metrics").text
+    for name, (kind, labels) in SERVICE_METRICS.items():
+        family = name.removesuffix("_total")
+        assert f"# TYPE {family} {kind}" in text
+        for label in labels:
+            assert f'{label}="' in text
+
+
 def test_unknown_paths_share_one_label(client: TestClient) -> None:
     client.get("/wp-admin/1")
     client.get("/wp-admin/2")
@@ -226,19 +238,13 @@ def test_prediction_log_is_jsonl(
     tmp_path: Path, model_dir: Path, rows: list[dict[str, Any]]
 ) -> None:
     path = tmp_path / "logs" / "predictions.jsonl"
-    with client_for(model_dir, prediction_log=PredictionLog(path, 1.0)) as test_client:
+    with client_for(model_dir, prediction_log=PredictionLogWriter(path, 1.0)) as test_client:
         test_client.post("/predict", json=rows[0])
         test_client.post("/predict/batch", json={"rows": rows[:3]})
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(lines) == 4
-    assert set(lines[0]) == {"ts", "model_version", "features", "score"}
+    assert {"ts", "model_version", "features", "score"} <= set(lines[0])
+    assert lines[0]["id"] == rows[0]["customerID"]
+    assert "customerID" not in lines[0]["features"]
     assert lines[0]["features"]["Contract"] == rows[0]["Contract"]
     assert lines[0]["model_version"] == "7"
-
-
-def test_prediction_log_sampling(tmp_path: Path) -> None:
-    log = PredictionLog(tmp_path / "p.jsonl", 0.1, seed=3)
-    log.write([{"x": 1}] * 1000, [0.5] * 1000, "1")
-    log.close()
-    kept = len((tmp_path / "p.jsonl").read_text().splitlines())
-    assert 60 < kept < 140

@@ -156,6 +156,74 @@ def _not_implemented(name: str) -> Handler:
     return handler
 
 
+def _drift(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.drift import run_drift  # noqa: PLC0415  (keeps --help instant)
+    from .monitoring.errors import DriftError  # noqa: PLC0415
+
+    try:
+        return run_drift(settings, args.reference, args.current, args.labels)
+    except DriftError as err:
+        raise PipelineError(str(err)) from err
+
+
+def _drift_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reference", type=Path, help="training data, CSV or Parquet (default: MLOPS_DATA_PATH)"
+    )
+    parser.add_argument(
+        "--current",
+        type=Path,
+        help="recent data: prediction log (.jsonl) or CSV/Parquet (default: the log at "
+        "MLOPS_PREDICTION_LOG_PATH, else a resample of the training data)",
+    )
+    parser.add_argument(
+        "--labels", type=Path, help="observed outcomes (id and target columns) to join on the id"
+    )
+
+
+def _simulate_drift(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.drift import run_simulate  # noqa: PLC0415
+    from .monitoring.errors import DriftError  # noqa: PLC0415
+
+    try:
+        return run_simulate(
+            settings,
+            args.kind,
+            output=args.out,
+            rows=args.rows,
+            seed=args.seed,
+            shifts=args.shift,
+            segment=args.segment,
+        )
+    except DriftError as err:
+        raise PipelineError(str(err)) from err
+
+
+def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", choices=["none", "data", "concept"], help="which drift to simulate")
+    parser.add_argument(
+        "--out", type=Path, help="CSV or Parquet to write (default: reports/simulated/KIND.csv)"
+    )
+    parser.add_argument(
+        "--rows", type=int, help="rows to draw (default: simulation.rows in config/drift.yaml)"
+    )
+    parser.add_argument("--seed", type=int, help="random seed (default: simulation.seed)")
+    parser.add_argument(
+        "--shift",
+        action="append",
+        default=[],
+        metavar="COLUMN=FACTOR",
+        help="multiply a numeric column (repeatable; default: simulation.data_drift)",
+    )
+    parser.add_argument(
+        "--segment",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="rows whose label is flipped (repeatable; default: simulation.concept_drift.segment)",
+    )
+
+
 # (name, help, handler, add_arguments)
 COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None] | None]] = [
     ("info", "show the settings and the data contract in use", _info, None),
@@ -183,7 +251,13 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
         _loadtest_arguments,
     ),
     ("deploy", "blue/green deployment with rollback", _not_implemented("deploy"), None),
-    ("drift", "compare recent data with the training data", _not_implemented("drift"), None),
+    ("drift", "compare recent data with the training data", _drift, _drift_arguments),
+    (
+        "simulate-drift",
+        "write a drifted resample of the training data",
+        _simulate_drift,
+        _simulate_arguments,
+    ),
 ]
 
 

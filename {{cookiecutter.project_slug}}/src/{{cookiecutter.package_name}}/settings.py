@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     metrics_dir: Path = Path("metrics")
     reports_dir: Path = Path("reports")
     models_dir: Path = Path("models")
+    drift_config_path: Path = Path("config/drift.yaml")
+    prediction_log_path: Path = Path("logs/predictions.jsonl")
     tracking_uri: str | None = Field(
         default=None, validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "MLOPS_TRACKING_URI")
     )

@@ -26,12 +26,12 @@ from pydantic import BaseModel
 
 from .. import __version__
 from ..contract import DataContract, load_contract
+from ..monitoring.prediction_log import PredictionLogWriter
 from .config import ServingSettings
 from .faults import Fault, parse_fault
 from .guards import BodyGuard
 from .logs import configure_logging
 from .metrics import MetricsMiddleware, ServiceMetrics
-from .prediction_log import PredictionLog
 from .predictor import LoadedModel, ModelLoadError, load_model
 from .schema import MAX_BATCH_ROWS, Prediction, PredictionBatch, build_batch_model, build_row_model
 
@@ -60,7 +60,7 @@ class ServiceState:
     loader: Callable[[], LoadedModel]
     fault: Fault = field(default_factory=Fault)
     git_revision: str = "unknown"
-    prediction_log: PredictionLog | None = None
+    prediction_log: PredictionLogWriter | None = None
     model: LoadedModel | None = None
     load_error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -118,7 +118,11 @@ def _score(state: ServiceState, rows: list[dict[str, Any]]) -> tuple[LoadedModel
     for score in scores:
         state.metrics.scores.observe(score)
     if state.prediction_log is not None:
-        state.prediction_log.write(rows, scores, state.model.version)
+        id_column = state.contract.id_column
+        for row, score in zip(rows, scores, strict=True):
+            features = {k: v for k, v in row.items() if k != id_column}
+            record_id = row.get(id_column) if id_column else None
+            state.prediction_log.log(features, score, state.model.version, record_id=record_id)
     return state.model, scores
 
 
@@ -144,7 +148,7 @@ def create_app(
     *,
     fault: Fault | None = None,
     git_revision: str = "unknown",
-    prediction_log: PredictionLog | None = None,
+    prediction_log: PredictionLogWriter | None = None,
     max_batch_rows: int = MAX_BATCH_ROWS,
     max_body_bytes: int = 2_000_000,
 ) -> FastAPI:
@@ -179,8 +183,6 @@ def create_app(
                 extra={"model_version": version, "predictor": state.model.predictor.kind},
             )
         yield
-        if state.prediction_log is not None:
-            state.prediction_log.close()
 
     app = FastAPI(
         title="Model service",
@@ -278,7 +280,8 @@ def app_from_env() -> FastAPI:
     model_dir = settings.path(settings.model_dir)
     log = None
     if settings.prediction_log is not None:
-        log = PredictionLog(settings.path(settings.prediction_log), settings.prediction_log_sample)
+        path = settings.path(settings.prediction_log)
+        log = PredictionLogWriter(path, settings.prediction_log_sample)
     return create_app(
         contract,
         lambda: load_model(model_dir, contract),

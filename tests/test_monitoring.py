@@ -1,0 +1,146 @@
+"""The generated project's monitoring configuration, checked with the real tools.
+
+promtool (Debian's `prometheus` package) validates the alert rules and the
+scrape configuration and runs the rules' unit tests (the live scrape of the real
+service is a test of the generated project); the compose file is validated against the
+Compose Specification (and by `docker compose config` where the plugin exists).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import render
+
+PROMTOOL = shutil.which("promtool")
+APT_HINT = "not installed; on Debian/Ubuntu: apt-get install prometheus"
+needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason=f"promtool {APT_HINT}")
+ALERTS = {
+    "ModelServiceDown",
+    "HighErrorRate",
+    "HighLatencyP99",
+    "PredictionScoreShift",
+    "NoPredictionTraffic",
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(tmp_path_factory.mktemp("monitoring"))
+
+
+@pytest.fixture(scope="module")
+def monitoring(project: Path) -> Path:
+    return project / "infra" / "monitoring"
+
+
+def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    assert PROMTOOL is not None
+    return subprocess.run(
+        [PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@needs_promtool
+def test_alert_rules_are_valid(monitoring: Path) -> None:
+    result = promtool("check", "rules", "alerts.yml", cwd=monitoring)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(ALERTS)} rules found" in result.stdout
+
+
+@needs_promtool
+def test_scrape_config_is_valid(monitoring: Path) -> None:
+    result = promtool("check", "config", "prometheus.yml", cwd=monitoring)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 1 rule files found" in result.stdout
+
+
+@pytest.mark.slow
+@needs_promtool
+def test_alert_unit_tests_pass(monitoring: Path) -> None:
+    result = promtool("test", "rules", "alerts_test.yml", cwd=monitoring)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+@pytest.mark.slow
+@needs_promtool
+@pytest.mark.parametrize(
+    ("alert", "original", "mutant"),
+    [
+        ("HighErrorRate", "> 0.05", "> 0.5"),
+        ("NoPredictionTraffic", "[15m])) == 0", "[15m])) == 1"),
+    ],
+)
+def test_alert_unit_tests_catch_a_wrong_threshold(
+    monitoring: Path, tmp_path: Path, alert: str, original: str, mutant: str
+) -> None:
+    rules = (monitoring / "alerts.yml").read_text()
+    assert rules.count(original) == 1
+    (tmp_path / "alerts.yml").write_text(rules.replace(original, mutant))
+    shutil.copyfile(monitoring / "alerts_test.yml", tmp_path / "alerts_test.yml")
+    result = promtool("test", "rules", "alerts_test.yml", cwd=tmp_path)
+    assert result.returncode != 0
+    assert alert in result.stdout + result.stderr
+
+
+# The live check (a real Prometheus scraping the real service with these files)
+# is in the generated project's tests/test_service_integration.py, run by `make all`.
+
+
+def test_compose_file_follows_the_compose_spec(project: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(project / "docker-compose.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_refers_to_files_of_the_project(project: Path) -> None:
+    compose = yaml.safe_load((project / "docker-compose.yml").read_text())
+    assert (project / compose["services"]["service"]["build"] / "Dockerfile").is_file()
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./") and source != "./logs":  # logs/ is created at run time
+                assert (project / source).exists(), f"{name} mounts missing {source}"
+
+
+def docker_compose_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(
+        ["docker", "compose", "version"], capture_output=True, text=True, check=False
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(
+    not docker_compose_available(),
+    reason="the docker CLI has no compose plugin here; the file is checked against the spec",
+)
+def test_docker_compose_accepts_the_file(project: Path) -> None:
+    result = subprocess.run(
+        ["docker", "compose", "-f", str(project / "docker-compose.yml"), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,1 @@
+"""Watching the model in production: prediction log, drift statistics, reports, alerts."""

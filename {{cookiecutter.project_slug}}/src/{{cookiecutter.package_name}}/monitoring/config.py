@@ -1,0 +1,147 @@
+"""Drift thresholds and simulation settings: a typed view of `config/drift.yaml`.
+
+Which test runs on which column comes from the data contract; how strict the
+tests are, and what the simulation changes, comes from this file, so tuning
+never needs a code change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..contract import DataContract
+from .concept import METRICS
+from .errors import DriftError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PsiLevels(_Frozen):
+    """Population Stability Index: bins for numeric columns and the two alarm levels.
+
+    Common practice reads PSI < 0.1 as stable, 0.1-0.25 as a moderate shift and
+    > 0.25 as a major shift.
+    """
+
+    bins: int = Field(default=10, ge=2, le=100)
+    warn: float = Field(default=0.1, gt=0)
+    alert: float = Field(default=0.25, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PsiLevels:
+        if self.warn > self.alert:
+            raise ValueError(f"warn ({self.warn}) must not exceed alert ({self.alert})")
+        return self
+
+
+class MissingRule(_Frozen):
+    """A change of the missing-value rate counts once significant and at least this large."""
+
+    min_change: float = Field(default=0.02, ge=0, le=1)
+
+
+class ConceptRule(_Frozen):
+    """Live metrics from labelled recent data against the training metrics."""
+
+    min_labelled_rows: int = Field(default=200, ge=1)
+    max_drop: dict[str, float] = Field(
+        default_factory=lambda: {"roc_auc": 0.05, "recall": 0.10, "precision": 0.10}
+    )
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> ConceptRule:
+        unknown = sorted(set(self.max_drop) - set(METRICS))
+        if unknown:
+            raise ValueError(f"unknown metric(s) {unknown}; known: {sorted(METRICS)}")
+        return self
+
+
+class FallbackSample(_Frozen):
+    """What `drift` checks when there is no prediction log yet: a resample of the training data."""
+
+    rows: int = Field(default=2000, ge=1)
+    seed: int = 0
+
+
+class ConceptDriftSimulation(_Frozen):
+    """Flip the label of every row matching all of `segment` (column: value)."""
+
+    segment: dict[str, str | int] = Field(min_length=1)
+
+
+class Simulation(_Frozen):
+    """How `simulate-drift` derives drifted data from the sample."""
+
+    rows: int = Field(default=2000, ge=1)
+    seed: int = 7
+    data_drift: dict[str, float] = Field(default_factory=dict)
+    concept_drift: ConceptDriftSimulation | None = None
+
+
+class DriftConfig(_Frozen):
+    """Everything `drift` needs besides the data and the contract."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    correction: Literal["holm", "bonferroni", "none"] = "holm"
+    psi: PsiLevels = PsiLevels()
+    missing: MissingRule = MissingRule()
+    min_rows: int = Field(default=200, ge=1)
+    exclude: tuple[str, ...] = ()
+    score: bool = True
+    label: bool = True
+    concept: ConceptRule = ConceptRule()
+    fallback: FallbackSample = FallbackSample()
+    simulation: Simulation = Simulation()
+
+    def check_against(self, contract: DataContract) -> None:
+        """Every column named here must exist in the contract, with a matching role.
+
+        Raises:
+            DriftError: a name is unknown or has the wrong role (e.g. a shifted categorical).
+        """
+        features = set(contract.feature_columns)
+        problems = [f"exclude: unknown column {c!r}" for c in self.exclude if c not in features]
+        problems += [
+            f"simulation.data_drift: {c!r} is not a numeric column of the contract"
+            for c in self.simulation.data_drift
+            if c not in contract.numeric
+        ]
+        if self.simulation.concept_drift is not None:
+            problems += [
+                f"simulation.concept_drift.segment: unknown column {c!r}"
+                for c in self.simulation.concept_drift.segment
+                if c not in features
+            ]
+        if problems:
+            raise DriftError(
+                "config/drift.yaml does not match the data contract: " + "; ".join(problems)
+            )
+
+
+def load_drift_config(path: Path) -> DriftConfig:
+    """Read and check the drift configuration.
+
+    Raises:
+        DriftError: the file is absent, not valid YAML, or holds unknown keys or bad values.
+    """
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as err:
+        raise DriftError(f"drift config not found: {path}") from err
+    except yaml.YAMLError as err:
+        raise DriftError(f"drift config {path} is not valid YAML: {err}") from err
+    if not isinstance(raw, dict):
+        raise DriftError(f"drift config {path} must be a mapping at the top level")
+    try:
+        return DriftConfig.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in err.errors()
+        )
+        raise DriftError(f"drift config {path} is invalid: {problems}") from err

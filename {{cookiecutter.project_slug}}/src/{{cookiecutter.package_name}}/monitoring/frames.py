@@ -1,0 +1,94 @@
+"""One shape for every data source the drift checks compare.
+
+Training files, prediction logs and hand-made CSVs differ in how they spell a
+value (text "1", number 1, a blank for missing); here each becomes a `Sample`
+of the contract's feature columns, numbers as floats and categories as text,
+with missing values kept missing (not filled) so that their rate can be
+checked too. Pure functions of DataFrames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ..contract import DataContract
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Features in contract order, plus model scores and labels when the source has them."""
+
+    features: pd.DataFrame
+    scores: NDArray[np.float64] | None = None
+    labels: pd.Series | None = None  # label text, None where the outcome is not known
+    ids: pd.Series | None = None  # row identifiers, to join labels that arrive later
+    description: str = ""
+    model_versions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        """Number of rows (predictions or records)."""
+        return len(self.features)
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    """Missing or empty/whitespace-only text."""
+    as_text = series.astype("string")
+    return series.isna() | as_text.str.strip().eq("").fillna(True)
+
+
+def numeric_view(series: pd.Series, missing_values: tuple[str, ...] = ()) -> pd.Series:
+    """Floats, with NaN for missing markers, blanks and values that are not numbers."""
+    missing = _blank(series) | series.astype("string").isin(list(missing_values)).fillna(False)
+    values = pd.to_numeric(series.where(~missing), errors="coerce")
+    return values.astype("float64")
+
+
+def _canonical(value: object, integer: bool) -> str:
+    if integer and not isinstance(value, bool):
+        try:
+            number = float(str(value))
+        except ValueError:
+            return str(value)
+        if number.is_integer():
+            return str(int(number))
+    return str(value)
+
+
+def categorical_view(series: pd.Series, integer: bool = False) -> pd.Series:
+    """Text labels (integers as "0", "1", whatever their spelling), None for missing."""
+    missing = _blank(series)
+    return pd.Series(
+        [
+            None if gone else _canonical(value, integer)
+            for value, gone in zip(series, missing, strict=True)
+        ],
+        index=series.index,
+        dtype=object,
+        name=series.name,
+    )
+
+
+def feature_view(raw: pd.DataFrame, contract: DataContract) -> pd.DataFrame:
+    """The contract's feature columns in comparable form; absent columns are all-missing."""
+    view = pd.DataFrame(index=raw.index)
+    empty = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+    for name, spec in contract.numeric.items():
+        view[name] = numeric_view(raw.get(name, empty), spec.missing_values)
+    for name, cat in contract.categorical.items():
+        view[name] = categorical_view(raw.get(name, empty), cat.dtype == "int")
+    return view
+
+
+def missing_features(raw: pd.DataFrame, contract: DataContract) -> list[str]:
+    """Feature columns the source does not have at all."""
+    return [name for name in contract.feature_columns if name not in raw.columns]
+
+
+def is_positive(labels: pd.Series, positive: str) -> NDArray[np.bool_]:
+    """Boolean array: the label equals the contract's positive label."""
+    return labels.astype("string").eq(positive).fillna(False).to_numpy(dtype=bool)
