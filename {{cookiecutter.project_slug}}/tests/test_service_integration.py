@@ -145,7 +145,9 @@ def test_load_gate_fails_on_a_bad_service(
 PROMETHEUS = shutil.which("prometheus")
 
 
-@pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed (Debian: apt-get install prometheus)")
+@pytest.mark.skipif(
+    PROMETHEUS is None, reason="prometheus not installed (Debian: apt-get install prometheus)"
+)
 def test_prometheus_scrapes_the_real_service(service: ServiceProcess, tmp_path: Path) -> None:
     """infra/monitoring's scrape config and rules, pointed at the running service."""
     for _ in range(3):
@@ -178,7 +180,9 @@ def test_prometheus_scrapes_the_real_service(service: ServiceProcess, tmp_path: 
             with contextlib.suppress(OSError):
                 result = http_json(query + "model_info", timeout=2)[1]["data"]["result"]
             time.sleep(0.5)
-        assert result, "Prometheus never saw model_info:\n" + (tmp_path / "prometheus.log").read_text()[-2000:]
+        assert result, (
+            "Prometheus never saw model_info:\n" + (tmp_path / "prometheus.log").read_text()[-2000:]
+        )
         assert result[0]["metric"]["model_version"] == "7"  # type: ignore[index]
         selector = urllib.parse.quote('http_requests_total{route="/predict",status="200"}')
         requests = http_json(query + selector, timeout=2)[1]["data"]["result"]

@@ -157,8 +157,8 @@ def _not_implemented(name: str) -> Handler:
 
 
 def _drift(args: argparse.Namespace, settings: Settings) -> int:
-    from .jobs.drift import run_drift  # noqa: PLC0415  (keeps --help instant)
-    from .monitoring.errors import DriftError  # noqa: PLC0415
+    from .jobs.drift import run_drift
+    from .monitoring.errors import DriftError
 
     try:
         return run_drift(settings, args.reference, args.current, args.labels)
@@ -182,8 +182,8 @@ def _drift_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _simulate_drift(args: argparse.Namespace, settings: Settings) -> int:
-    from .jobs.drift import run_simulate  # noqa: PLC0415
-    from .monitoring.errors import DriftError  # noqa: PLC0415
+    from .jobs.drift import run_simulate
+    from .monitoring.errors import DriftError
 
     try:
         return run_simulate(

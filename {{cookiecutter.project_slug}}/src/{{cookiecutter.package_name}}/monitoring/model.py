@@ -55,7 +55,7 @@ def load_trained_model(model_dir: Path) -> TrainedModel | None:
     path = model_dir / MODEL_FILE
     if not path.is_file():
         return None
-    import joblib  # noqa: PLC0415  (scikit-learn comes with it: only when a model exists)
+    import joblib
 
     try:
         pipeline = joblib.load(path)
