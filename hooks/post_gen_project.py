@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 CLOUD = "{{ cookiecutter.cloud }}"
+REGISTRY = "{{ cookiecutter.registry }}"
 LICENSE = "{{ cookiecutter.license }}"
 
 LICENSE_FILES = {
@@ -36,15 +37,29 @@ def choose_license(root: Path) -> None:
     remove(texts)
 
 
+CD_WORKFLOWS = ("cd-aws-ecr.yml", "cd-aws-ghcr.yml", "cd-image-only.yml")
+
+
 def prune_cloud(root: Path) -> None:
     if CLOUD != "aws":
         remove(root / "infra" / "aws")
+
+
+def choose_cd_workflow(root: Path) -> None:
+    """Keep one CD workflow, named cd.yml: what main ships depends on cloud and registry."""
+    workflows = root / ".github" / "workflows"
+    chosen = f"cd-aws-{REGISTRY}.yml" if CLOUD == "aws" else "cd-image-only.yml"
+    if (workflows / chosen).exists():
+        shutil.move(workflows / chosen, workflows / "cd.yml")
+    for name in CD_WORKFLOWS:
+        remove(workflows / name)
 
 
 def main() -> None:
     root = Path.cwd()
     choose_license(root)
     prune_cloud(root)
+    choose_cd_workflow(root)
     print(f"Created {root.name}. Next: cd {root.name} && make setup && make all")
 
 

@@ -115,6 +115,25 @@ def test_setup_and_ci_pass(tmp_path: Path, combo: dict[str, str]) -> None:
     ]
     assert "No baseline found" in ci.stdout  # first model: compare passes and says so
     assert_regressions_blocked(project, "churn_prediction")
+    if combo == RUNNABLE[0]:
+        assert_registry_baseline(project, "churn_prediction")
+
+
+def assert_registry_baseline(project: Path, package: str) -> None:
+    """With the registry as baseline: promote the model, then compare against `champion`."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["uv", "run", "--quiet", package, *args],
+            cwd=project, env=project_env(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    promoted = run("promote")
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    assert "@champion -> version 1" in promoted.stdout
+    compared = run("compare", "--source", "registry")
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    assert "baseline: registry churn_prediction@champion (version 1)" in compared.stdout
 
 
 @pytest.mark.slow

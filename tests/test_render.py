@@ -46,7 +46,10 @@ def expected_files(combo: dict[str, str], package: str) -> set[str]:
             continue
         if combo["cloud"] != "aws" and rel.startswith("infra/aws/"):
             continue
+        if rel.startswith(".github/workflows/cd-"):
+            continue
         files.add(rel)
+    files.add(".github/workflows/cd.yml")
     if combo["license"] != "none":
         files.add("LICENSE")
     return files
@@ -152,3 +155,20 @@ def test_custom_names_flow_everywhere(tmp_path: Path) -> None:
     assert pyproject["project"]["scripts"] == {"radar": "radar.cli:main"}
     assert (project / "src" / "radar" / "cli.py").is_file()
     assert "PACKAGE := radar" in (project / "Makefile").read_text()
+
+
+@pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
+def test_cd_workflow_matches_cloud_and_registry(
+    renders: dict[str, Path], combo: dict[str, str]
+) -> None:
+    cd = (renders[combo_id(combo)] / ".github" / "workflows" / "cd.yml").read_text()
+    if combo["cloud"] == "none":
+        assert "aws" not in cd.lower()
+        assert "environment:" not in cd
+        assert "ghcr.io" in cd
+    else:
+        assert "role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}" in cd
+        assert "id-token: write" in cd
+        assert "environment: production" in cd
+        assert ("amazon-ecr-login" in cd) == (combo["registry"] == "ecr")
+        assert ("ghcr.io" in cd) == (combo["registry"] == "ghcr")

@@ -148,6 +148,37 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _promote(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.common import USER_ERRORS
+    from .jobs.promote import run_promote
+
+    try:
+        return run_promote(settings, args.version)
+    except USER_ERRORS as err:
+        raise PipelineError(str(err)) from err
+
+
+def _promote_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--version", default=None, help="registered version (default: that of models/current)"
+    )
+
+
+def _fetch_predictions(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.fetch import FetchError, run_fetch_predictions
+
+    try:
+        return run_fetch_predictions(settings, args.uri)
+    except FetchError as err:
+        raise PipelineError(str(err)) from err
+
+
+def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--uri", default=None, help="s3://, https:// or a path (default: MLOPS_PREDICTION_LOG_URI)"
+    )
+
+
 def _not_implemented(name: str) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{PACKAGE_NAME} {name}: not implemented yet", file=sys.stderr)
@@ -238,6 +269,13 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
         _reproduce_arguments,
     ),
     ("report", "write the Markdown metric report (reports/report.md)", _report, None),
+    ("promote", "make the released model the registry's champion", _promote, _promote_arguments),
+    (
+        "fetch-predictions",
+        "copy the service's prediction log here (for drift checks)",
+        _fetch_predictions,
+        _fetch_arguments,
+    ),
     (
         "serve",
         "serve the trained model over HTTP (FastAPI + ONNX Runtime)",

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core.gates import BaselineSource
+from .tracking import CHAMPION_ALIAS
 
 Metrics = dict[str, Any]
-CHAMPION_ALIAS = "champion"
 
 
 class BaselineError(RuntimeError):

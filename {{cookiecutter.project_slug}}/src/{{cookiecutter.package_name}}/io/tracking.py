@@ -174,3 +174,20 @@ def log_training(
         version=version,
         alias=CHALLENGER_ALIAS,
     )
+
+
+CHAMPION_ALIAS = "champion"
+
+
+def promote(settings: Settings, version: str) -> str:
+    """Point the `champion` alias at `version`: the model production now serves.
+
+    Called after a release went live, so the registry's champion (the baseline
+    of the next pull request when a tracking server is used) is what runs.
+    """
+    mlflow = _mlflow()
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.MlflowClient().set_registered_model_alias(
+        name=settings.registered_model_name, alias=CHAMPION_ALIAS, version=version
+    )
+    return f"{settings.registered_model_name}@{CHAMPION_ALIAS} -> version {version}"

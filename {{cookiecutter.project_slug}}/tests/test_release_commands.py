@@ -1,0 +1,89 @@
+"""Commands the release and retraining workflows call: fetch-predictions and promote."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from {{ cookiecutter.package_name }}.cli import main
+
+LOG = b'{"ts": "2026-11-26T00:00:00.000Z", "model_version": "3", "features": {}, "score": 0.5}\n'
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path != "/predictions.jsonl":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(LOG)))
+        self.end_headers()
+        self.wfile.write(LOG)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_fetch_over_http(tmp_path: Path, server: str) -> None:
+    assert (
+        main(
+            [
+                "--project-dir",
+                str(tmp_path),
+                "fetch-predictions",
+                "--uri",
+                f"{server}/predictions.jsonl",
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "logs" / "predictions.jsonl").read_bytes() == LOG
+
+
+def test_fetch_from_a_path(tmp_path: Path) -> None:
+    source = tmp_path / "exported.jsonl"
+    source.write_bytes(LOG)
+    assert fetch(tmp_path, "--uri", str(source)) == 0
+    assert (tmp_path / "logs" / "predictions.jsonl").read_bytes() == LOG
+
+
+def test_fetch_failure_is_one_line(
+    tmp_path: Path, server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["--project-dir", str(tmp_path), "fetch-predictions", "--uri", f"{server}/missing"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "cannot fetch the prediction log" in err
+    assert "Traceback" not in err
+
+
+def test_nothing_to_fetch_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MLOPS_PREDICTION_LOG_URI", raising=False)
+    assert fetch(tmp_path) == 0
+    assert "nothing to fetch" in capsys.readouterr().out
+
+
+def test_promote_without_model_says_train_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--project-dir", str(tmp_path), "promote"]) == 1
+    assert "make train" in capsys.readouterr().err
