@@ -39,19 +39,12 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
+def fetch(project: Path, *args: str) -> int:
+    return main(["--project-dir", str(project), "fetch-predictions", *args])
+
+
 def test_fetch_over_http(tmp_path: Path, server: str) -> None:
-    assert (
-        main(
-            [
-                "--project-dir",
-                str(tmp_path),
-                "fetch-predictions",
-                "--uri",
-                f"{server}/predictions.jsonl",
-            ]
-        )
-        == 0
-    )
+    assert fetch(tmp_path, "--uri", f"{server}/predictions.jsonl") == 0
     assert (tmp_path / "logs" / "predictions.jsonl").read_bytes() == LOG
 
 
