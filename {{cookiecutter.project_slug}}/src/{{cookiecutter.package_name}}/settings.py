@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     metrics_dir: Path = Path("metrics")
     reports_dir: Path = Path("reports")
     models_dir: Path = Path("models")
+    deploy_config_path: Path = Path("config/deploy.yaml")
+    deploy_dir: Path = Path("deploy")
     tracking_uri: str | None = Field(
         default=None, validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "MLOPS_TRACKING_URI")
     )
