@@ -1,21 +1,17 @@
-"""Helpers for the blue/green tests: a client load that records every answer, and a deploy runner."""
+"""Blue/green test helpers: a client load that records every answer, versioned model folders."""
 
 from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from serving_support import PROJECT_DIR, SAMPLE, build_model_dir, contract
+from serving_support import SAMPLE, build_model_dir, contract
 
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
 
@@ -60,8 +56,14 @@ class ClientLoad:
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
                 continue
-            version = json.loads(payload).get("model_version") if batch and response.status == 200 else None
-            self.answers.append(Answer(started, response.status, response.getheader("X-Colour", "-"), version))
+            version = (
+                json.loads(payload).get("model_version")
+                if batch and response.status == 200
+                else None
+            )
+            self.answers.append(
+                Answer(started, response.status, response.getheader("X-Colour", "-"), version)
+            )
             if response.status != 200:
                 self.failures.append(f"{path}: HTTP {response.status}: {payload[:200]!r}")
             time.sleep(self.pause)
@@ -69,7 +71,10 @@ class ClientLoad:
 
     @contextmanager
     def running(self) -> Iterator[ClientLoad]:
-        workers = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(self.threads)]
+        workers = [
+            threading.Thread(target=self._client, args=(n,), daemon=True)
+            for n in range(self.threads)
+        ]
         for worker in workers:
             worker.start()
         try:
@@ -81,3 +86,12 @@ class ClientLoad:
 
     def versions(self) -> list[tuple[float, str]]:
         return [(a.at, a.version) for a in self.answers if a.version is not None]
+
+
+def model_version_dir(root: Path, version: str) -> Path:
+    """A real small model whose metadata says `version` (what /version reports)."""
+    folder = build_model_dir(root / f"model-{version}", rows=1500 + 100 * int(version))
+    metadata = json.loads((folder / "metadata.json").read_text())
+    metadata["mlflow"] = {"version": version, "run_id": f"run-{version}"}
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    return folder

@@ -287,8 +287,10 @@ class LocalPlatform:
         try:
             wait_ready(self._green, timeout=timeout_seconds)
         except ServiceStartError as err:
-            lines = str(err).splitlines()
-            raise ReleaseError(f"green did not become ready: {lines[0]} {lines[-1]}") from err
+            reason = str(err).splitlines()[0].rstrip(":")
+            raise ReleaseError(
+                f"green did not become ready: {reason} (log: {self._green.log_path})"
+            ) from err
 
     def route_test_traffic(self) -> str:
         """Point the test route at green."""

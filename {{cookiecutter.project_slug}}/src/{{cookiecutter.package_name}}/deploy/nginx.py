@@ -88,6 +88,11 @@ http {{
     # once, and a client sending on one at that instant gets a reset that it never
     # retries for a POST. One request per connection makes every switch lossless.
     keepalive_timeout 0;
+    # Bodies and answers stay in memory: no temp files, which workers running as
+    # another user (nginx started by root) could not write in a private folder.
+    client_max_body_size 4m;
+    client_body_buffer_size 4m;
+    proxy_max_temp_file_size 0;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host $host;
