@@ -32,24 +32,42 @@ class NginxError(DeployError):
     """nginx is missing, rejected its configuration or would not start."""
 
 
-def _upstream(name: str, servers: Mapping[int, int]) -> str:
-    lines = [f"    upstream {name} {{"]
-    lines += [f"        server 127.0.0.1:{port} weight={share};" for port, share in servers.items()]
-    lines += ["        keepalive 16;", "    }"]
-    return "\n".join(lines)
+def _block(head: str, body: list[str]) -> list[str]:
+    """`head { body }`, indented (no f-string braces: this file is also a template)."""
+    return [head + " {", *("    " + line for line in body), "}"]
 
 
-def _server(port: int, upstream: str | None) -> str:
+def _upstream(name: str, servers: Mapping[int, int]) -> list[str]:
+    lines = [f"server 127.0.0.1:{port} weight={share};" for port, share in servers.items()]
+    return _block(f"upstream {name}", [*lines, "keepalive 16;"])
+
+
+def _server(port: int, upstream: str | None) -> list[str]:
     target = f"proxy_pass http://{upstream};" if upstream else "return 503;"
-    return (
-        f"    server {{\n"
-        f"        listen 127.0.0.1:{port};\n"
-        f"        location / {{\n"
-        f"            {target}\n"
-        f"            add_header X-Colour $colour always;\n"
-        f"        }}\n"
-        f"    }}"
-    )
+    location = _block("location /", [target, "add_header X-Colour $colour always;"])
+    return _block("server", [f"listen 127.0.0.1:{port};", *location])
+
+
+HTTP_SETTINGS = """\
+log_format release '$time_iso8601 $status $request_method $uri '
+                   '$upstream_addr $upstream_status $request_time';
+# No client keep-alive: on reload, old workers close idle keep-alive connections at
+# once, and a client sending on one at that instant gets a reset that it never
+# retries for a POST. One request per connection makes every switch lossless.
+keepalive_timeout 0;
+# Bodies and answers stay in memory: no temp files, which workers running as
+# another user (nginx started by root) could not write in a private folder.
+client_max_body_size 4m;
+client_body_buffer_size 4m;
+proxy_max_temp_file_size 0;
+proxy_http_version 1.1;
+proxy_set_header Connection "";
+proxy_set_header Host $host;
+proxy_connect_timeout 2s;
+proxy_read_timeout 60s;
+proxy_next_upstream error timeout http_502 http_503;
+proxy_next_upstream_tries 3;
+proxy_next_upstream_timeout 10s;"""
 
 
 def render_config(
@@ -62,52 +80,27 @@ def render_config(
     colours: Mapping[int, str],
 ) -> str:
     """nginx.conf: `production` maps service port -> weight (empty: 503); `test` is one port."""
-    mapping = "\n".join(f'        "127.0.0.1:{port}" {name};' for port, name in colours.items())
-    temp = "\n".join(f"    {kind}_temp_path {prefix}/temp/{kind};" for kind in TEMP_DIRS)
-    blocks = [
-        _upstream("production", production) if production else "",
-        _upstream("test", {test: 1}) if test is not None else "",
-        _server(production_port, "production" if production else None),
-        _server(test_port, "test" if test is not None else None),
+    mapping = ['default "-";'] + [f'"127.0.0.1:{port}" {name};' for port, name in colours.items()]
+    http = [
+        *HTTP_SETTINGS.splitlines(),
+        f"access_log {prefix}/logs/access.log release buffer=32k flush=1s;",
+        *(f"{kind}_temp_path {prefix}/temp/{kind};" for kind in TEMP_DIRS),
+        *_block("map $upstream_addr $colour", mapping),
+        *(_upstream("production", production) if production else []),
+        *(_upstream("test", {test: 1}) if test is not None else []),
+        *_server(production_port, "production" if production else None),
+        *_server(test_port, "test" if test is not None else None),
     ]
-    body = "\n".join(block for block in blocks if block)
-    return f"""# Written by `deploy --platform local` on every switch: edits are overwritten.
-worker_processes {WORKER_PROCESSES};
-worker_shutdown_timeout 60s;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log warn;
-events {{
-    worker_connections 1024;
-}}
-http {{
-    log_format release '$time_iso8601 $status $request_method $uri '
-                       '$upstream_addr $upstream_status $request_time';
-    access_log {prefix}/logs/access.log release buffer=32k flush=1s;
-{temp}
-    # No client keep-alive: on reload, old workers close idle keep-alive connections at
-    # once, and a client sending on one at that instant gets a reset that it never
-    # retries for a POST. One request per connection makes every switch lossless.
-    keepalive_timeout 0;
-    # Bodies and answers stay in memory: no temp files, which workers running as
-    # another user (nginx started by root) could not write in a private folder.
-    client_max_body_size 4m;
-    client_body_buffer_size 4m;
-    proxy_max_temp_file_size 0;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $host;
-    proxy_connect_timeout 2s;
-    proxy_read_timeout 60s;
-    proxy_next_upstream error timeout http_502 http_503;
-    proxy_next_upstream_tries 3;
-    proxy_next_upstream_timeout 10s;
-    map $upstream_addr $colour {{
-        default "-";
-{mapping}
-    }}
-{body}
-}}
-"""
+    lines = [
+        "# Written by `deploy --platform local` on every switch: edits are overwritten.",
+        f"worker_processes {WORKER_PROCESSES};",
+        "worker_shutdown_timeout 60s;",
+        f"pid {prefix}/nginx.pid;",
+        f"error_log {prefix}/logs/error.log warn;",
+        *_block("events", ["worker_connections 1024;"]),
+        *_block("http", http),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def find_binary(name: str) -> str:
