@@ -74,7 +74,10 @@ class Deployer:
         return json.loads(path.read_text()) if path.is_file() else {}
 
     def production_version(self) -> str | None:
-        status, body = http_json(f"http://127.0.0.1:{self.production_port}/version")
+        try:
+            status, body = http_json(f"http://127.0.0.1:{self.production_port}/version")
+        except OSError:
+            return None
         return body.get("model_version") if status == 200 else None
 
 
@@ -214,6 +217,28 @@ def test_killed_deploy_leaves_a_healthy_colour_and_a_rerun_recovers(
     assert load.failures == []
     assert deployer.production_version() == "10"
     assert not service_pids(half_made["port"])
+
+
+def test_rerun_after_a_crash_restarts_the_live_colour(
+    deployer: Deployer, models: dict[str, Path]
+) -> None:
+    live = deployer.state()["live"]
+    assert isinstance(live, dict)
+    nginx_pid = int((deployer.root / "deploy" / "local" / "nginx" / "nginx.pid").read_text())
+    os.kill(nginx_pid, signal.SIGQUIT)  # as after a reboot: nothing runs any more
+    for pid in service_pids(live["port"]):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while (service_pids(live["port"]) or listening(deployer.production_port)) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    assert deployer.production_version() is None
+    result = deployer.run("--model-dir", str(models[live["version"]]))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"recovered: restarted the live {live['colour']}" in result.stdout
+    assert f"{live['version']} is already live" in result.stdout
+    assert deployer.production_version() == live["version"]
 
 
 def test_rollback_command_restores_the_previous_release(deployer: Deployer) -> None:

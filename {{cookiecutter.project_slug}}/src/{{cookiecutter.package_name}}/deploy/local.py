@@ -351,16 +351,17 @@ class LocalPlatform:
         self._prune_releases()
 
     def abort(self, reason: str) -> None:
-        """Production and test routes back to blue, then green stopped."""
+        """Production and test routes back to blue, then green stopped.
+
+        Green stays in the state file until its process is gone, so a run killed
+        in the middle of a rollback leaves the next run something to clean up.
+        """
         green = self._get("candidate")
         live = self._get("live")
-        self._set("candidate", None)
         self.state["green_percent"] = 0
         self.state["test_colour"] = live.colour if live else None
-        self.state["phase"] = "live" if live else "idle"
-        version = green.version if green else "?"
-        self.state["last"] = {"version": version, "outcome": "rolled back", "reason": reason}
-        self._save(f"rolled back {version}: {reason}")
+        self.state["phase"] = "rolling back"
+        self._save()
         if self.nginx.master_pid() is not None:
             self._apply()
             self.nginx.wait_settled()
@@ -368,6 +369,11 @@ class LocalPlatform:
             self._green.stop()
         if green is not None:
             stop_service(green.port)
+        version = green.version if green else "?"
+        self._set("candidate", None)
+        self.state["phase"] = "live" if live else "idle"
+        self.state["last"] = {"version": version, "outcome": "rolled back", "reason": reason}
+        self._save(f"rolled back {version}: {reason}")
 
     # -- commands other than a release -------------------------------------------------------
 
