@@ -292,9 +292,9 @@ class Steps:
             self.actions.pop(0)()
 
 
-def release(
-    tmp_path: Path, stack: Stack, deployments: EcsDeployments, green: ServiceProcess, steps: Steps
-) -> int:
+def settings_and_config(
+    tmp_path: Path, stack: Stack, green: ServiceProcess
+) -> tuple[Settings, DeployConfig]:
     settings = Settings(
         project_dir=PROJECT_DIR, deploy_dir=tmp_path / "deploy", reports_dir=tmp_path
     )
@@ -315,16 +315,28 @@ def release(
             },
         }
     )
-    clients = AwsClients(
+    return settings, config
+
+
+def moto_clients(stack: Stack, deployments: EcsDeployments) -> AwsClients:
+    return AwsClients(
         ecr=stack.ecr,
         ecs=stack.ecs,
         elbv2=stack.elb,
         cloudwatch=stack.cloudwatch,
         deployments=deployments.client,
     )
+
+
+def release(
+    tmp_path: Path, stack: Stack, deployments: EcsDeployments, green: ServiceProcess, steps: Steps
+) -> int:
+    settings, config = settings_and_config(tmp_path, stack, green)
     request = DeployRequest(platform="aws", image_digest=stack.digest, model_version="8")
     with deployments.stubber:
-        code = run_aws(settings, config, request, clients=clients, clock=steps)
+        code = run_aws(
+            settings, config, request, clients=moto_clients(stack, deployments), clock=steps
+        )
         deployments.stubber.assert_no_pending_responses()
     return code
 
@@ -368,6 +380,13 @@ def test_happy_path_registers_the_image_by_digest_and_continues(
         stack.blue: 0,
         stack.green: 100,
     }
+    settings, config = settings_and_config(tmp_path, stack, green)
+    status = DeployRequest(action="status", platform="aws")
+    assert run_aws(settings, config, status, clients=moto_clients(stack, ecs)) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["live"]["version"] == "8"
+    assert shown["traffic"]["production"] == {stack.blue: 0, stack.green: 100}
+    assert shown["alarms firing"] == []
 
 
 def test_alarm_during_the_bake_stops_the_deployment_with_rollback(
