@@ -25,8 +25,10 @@ from deploy_support import model_version_dir
 from moto.server import ThreadedMotoServer
 from serving_support import PROJECT_DIR
 
-from {{ cookiecutter.package_name }}.deploy.aws import AwsClients
+from {{ cookiecutter.package_name }}.deploy.aws import AwsClients, AwsPlatform
 from {{ cookiecutter.package_name }}.deploy.config import DeployConfig
+from {{ cookiecutter.package_name }}.deploy.lifecycle import Policy
+from {{ cookiecutter.package_name }}.deploy.state import save_state
 from {{ cookiecutter.package_name }}.io.service_process import ServiceProcess, free_port, start_service, wait_ready
 from {{ cookiecutter.package_name }}.jobs.deploy import DeployRequest, run_aws
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -453,3 +455,35 @@ def test_validation_refuses_a_test_route_that_still_points_at_blue(
     ecs.describe("ROLLBACK_SUCCESSFUL", "CLEAN_UP")
     assert release(tmp_path, stack, ecs, green, Steps()) == 1
     assert "validation would test blue" in capsys.readouterr().out
+
+
+def test_rerun_rolls_back_a_release_left_paused_by_a_killed_run(
+    moto_url: str, tmp_path: Path, green: ServiceProcess
+) -> None:
+    stack = Stack(moto_url, "mlops-killed")
+    ecs = EcsDeployments(moto_url, stack.name)
+    settings, config = settings_and_config(tmp_path, stack, green)
+    save_state(
+        tmp_path / "deploy" / "state" / "aws.json",
+        {"live": {"version": "7"}, "candidate": {"version": "8", "deployment": DEPLOYMENT}},
+    )
+    ecs.describe("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="AWAITING_ACTION")
+    ecs.expect("continue_service_deployment", hookId=HOOK, action="ROLLBACK")
+    ecs.describe("ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT")
+    ecs.describe("ROLLBACK_SUCCESSFUL", "CLEAN_UP")
+    platform = AwsPlatform(
+        settings,
+        config.aws,
+        moto_clients(stack, ecs),
+        policy=Policy(),
+        sleep=Steps().sleep,
+    )
+    with ecs.stubber:
+        notes = platform.recover()
+        ecs.stubber.assert_no_pending_responses()
+    assert notes == [
+        "rolled back release 8 left paused by an interrupted run (now ROLLBACK_SUCCESSFUL)"
+    ]
+    saved = state(tmp_path)
+    assert saved["candidate"] is None
+    assert saved["live"] == {"version": "7"}
