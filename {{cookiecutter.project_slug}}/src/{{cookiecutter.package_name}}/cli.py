@@ -15,6 +15,8 @@ from pathlib import Path
 from . import __version__
 from .contract import ContractError, load_contract
 from .core.gates import GateConfigError
+from .deploy.config import DeployConfigError
+from .deploy.lifecycle import DeployError
 from .io.baseline import BaselineError
 from .io.errors import DataFileError
 from .jobs.serve import LoadTestError
@@ -176,6 +178,53 @@ def _fetch_predictions(args: argparse.Namespace, settings: Settings) -> int:
 def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--uri", default=None, help="s3://, https:// or a path (default: MLOPS_PREDICTION_LOG_URI)"
+def _deploy(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.deploy import DeployRequest, run_deploy
+
+    return run_deploy(
+        settings,
+        DeployRequest(
+            action=args.action,
+            platform=args.platform,
+            model_dir=args.model_dir,
+            image_digest=args.image_digest,
+            model_version=args.model_version,
+            fault=args.fault,
+            production_port=args.production_port,
+            test_port=args.test_port,
+            force=args.force,
+        ),
+    )
+
+
+def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=["release", "status", "rollback", "stop"],
+        default="release",
+        help="release (default) a new version, show the status, roll back to the previous "
+        "release, or stop everything the local platform runs",
+    )
+    parser.add_argument("--platform", choices=["local", "aws"], default="local")
+    parser.add_argument(
+        "--model-dir", type=Path, default=None, help="local: model folder (default models/current)"
+    )
+    parser.add_argument(
+        "--model-version",
+        default=None,
+        help="the version /version must report (default: from the model's metadata)",
+    )
+    parser.add_argument("--image-digest", default=None, help="aws: image to release (sha256:…)")
+    parser.add_argument(
+        "--fault",
+        default="",
+        help="local rehearsal: MLOPS_FAULT for green (crash, never-ready, error, slow:<ms>)",
+    )
+    parser.add_argument("--production-port", type=int, default=None, help="local: nginx port")
+    parser.add_argument("--test-port", type=int, default=None, help="local: nginx test port")
+    parser.add_argument(
+        "--force", action="store_true", help="release even if the version is already live"
     )
 
 
@@ -288,7 +337,6 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
         _loadtest,
         _loadtest_arguments,
     ),
-    ("deploy", "blue/green deployment with rollback", _not_implemented("deploy"), None),
     ("drift", "compare recent data with the training data", _drift, _drift_arguments),
     (
         "simulate-drift",
@@ -296,6 +344,7 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
         _simulate_drift,
         _simulate_arguments,
     ),
+    ("deploy", "blue/green release with automatic rollback", _deploy, _deploy_arguments),
 ]
 
 
@@ -335,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         LoadTestError,
         DataFileError,
         DataValidationError,
+        DeployConfigError,
+        DeployError,
     ) as err:
         print(f"{PACKAGE_NAME} {args.command}: error: {err}", file=sys.stderr)
         return 1

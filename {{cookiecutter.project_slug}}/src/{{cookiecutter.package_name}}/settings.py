@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     models_dir: Path = Path("models")
     drift_config_path: Path = Path("config/drift.yaml")
     prediction_log_path: Path = Path("logs/predictions.jsonl")
+    deploy_config_path: Path = Path("config/deploy.yaml")
+    deploy_dir: Path = Path("deploy")
     tracking_uri: str | None = Field(
         default=None, validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "MLOPS_TRACKING_URI")
     )

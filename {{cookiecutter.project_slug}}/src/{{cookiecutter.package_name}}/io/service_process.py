@@ -81,8 +81,15 @@ def start_service(
     log_path: Path,
     env: dict[str, str] | None = None,
     model_dir: Path | None = None,
+    *,
+    detach: bool = False,
 ) -> ServiceProcess:
-    """Launch `<package> serve` on 127.0.0.1:`port`; output goes to `log_path`."""
+    """Launch `<package> serve` on 127.0.0.1:`port`; output goes to `log_path`.
+
+    `detach` puts the service in its own session, so it outlives the command that
+    started it and ignores the terminal's Ctrl-C (a deployed service must not die
+    with the deploy command).
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     environment = dict(os.environ)
     environment.update(env or {})
@@ -102,7 +109,12 @@ def start_service(
     handle: IO[bytes] = log_path.open("ab")
     try:
         process = subprocess.Popen(
-            command, cwd=project_dir, env=environment, stdout=handle, stderr=subprocess.STDOUT
+            command,
+            cwd=project_dir,
+            env=environment,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=detach,
         )
     finally:
         handle.close()

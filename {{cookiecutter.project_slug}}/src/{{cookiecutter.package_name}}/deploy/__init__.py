@@ -1,0 +1,1 @@
+"""Blue/green releases with automatic rollback: one lifecycle, pluggable platforms (local, aws)."""

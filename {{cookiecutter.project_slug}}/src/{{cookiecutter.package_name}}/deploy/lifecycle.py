@@ -1,0 +1,232 @@
+"""One release lifecycle for every platform: green, validate, shift, bake, retire, or roll back.
+
+    start green -> wait ready -> test route -> validate (smoke + load gate)
+        -> shift production (steps) -> watch each step -> promote -> retire blue
+    any failure -> abort: production back on blue, green stopped, reason recorded
+
+The order and the failure rule live here once; a `Platform` only knows how to
+do each step on its own infrastructure (nginx and processes, or ECS and an
+ALB). Nothing here touches a file, a socket or a clock directly, so the
+lifecycle is unit-tested with a fake platform and a fake clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .health import HealthLimits, Observation, judge
+
+
+class DeployError(RuntimeError):
+    """A deploy cannot start or continue for a reason the user fixes (shown without traceback)."""
+
+
+class ReleaseError(RuntimeError):
+    """Green is not fit for production; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """What is being released and what it must report about itself."""
+
+    version: str  # the model version /version must show
+    source: str  # a model folder or an image digest, for humans and the state file
+    fault: str = ""  # rehearsal only: MLOPS_FAULT for green
+
+
+@dataclass(frozen=True)
+class TrafficStep:
+    """Production share on green, and how long to watch it (None: until the platform settles)."""
+
+    percent: int
+    watch_seconds: float | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The lifecycle's knobs, from config/deploy.yaml."""
+
+    steps: tuple[int, ...] = (10, 50, 100)
+    step_seconds: float = 10.0
+    bake_seconds: float = 30.0
+    poll_seconds: float = 1.0
+    ready_timeout_seconds: float = 60.0
+    settle_timeout_seconds: float = 3600.0
+    limits: HealthLimits = field(default_factory=HealthLimits)
+
+    def plan(self) -> list[TrafficStep]:
+        """Each canary step is watched step_seconds, the last one (100 %) bake_seconds."""
+        return [
+            TrafficStep(p, self.bake_seconds if p == 100 else self.step_seconds) for p in self.steps
+        ]
+
+
+class Platform(Protocol):
+    """What a platform must do; every method raises ReleaseError for a green-side failure."""
+
+    name: str
+
+    def recover(self) -> list[str]:
+        """Repair what an interrupted run left behind; returns what was done."""
+        ...
+
+    def live_version(self) -> str | None:
+        """The version production traffic is on (None: nothing live)."""
+        ...
+
+    def plan(self, policy: Policy) -> list[TrafficStep]:
+        """The traffic steps this platform runs (AWS hands the canary to ECS)."""
+        ...
+
+    def start_green(self, release: Release) -> None:
+        """Launch the new release next to the live one, without production traffic."""
+        ...
+
+    def wait_green_ready(self, timeout_seconds: float) -> None:
+        """Block until green is ready for test traffic."""
+        ...
+
+    def route_test_traffic(self) -> str:
+        """Send the test route to green; returns its base URL."""
+        ...
+
+    def shift(self, percent: int) -> None:
+        """Put `percent` of production traffic on green."""
+        ...
+
+    def observe(self) -> Observation:
+        """Green's cumulative counters, alarms and whether the platform settled."""
+        ...
+
+    def promote(self) -> None:
+        """Record green as the live colour (blue still runs until retired)."""
+        ...
+
+    def retire_blue(self) -> None:
+        """Let blue's last requests finish, then stop it."""
+        ...
+
+    def abort(self, reason: str) -> None:
+        """Production back to blue, green stopped, the reason recorded."""
+        ...
+
+
+Validator = Callable[[str, Release], list[str]]
+Log = Callable[[str], None]
+
+
+@dataclass
+class Outcome:
+    """How a release ended, with the time spent in each phase."""
+
+    released: bool
+    version: str
+    reason: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Clock(Protocol):
+    """Time source; tests pass a fake one."""
+
+    def now(self) -> float:
+        """Monotonic seconds."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait."""
+        ...
+
+
+class SystemClock:
+    """The real monotonic clock."""
+
+    def now(self) -> float:
+        """Monotonic seconds."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait."""
+        time.sleep(seconds)
+
+
+def watch(platform: Platform, step: TrafficStep, policy: Policy, clock: Clock, log: Log) -> None:
+    """Watch green for one step; ReleaseError as soon as it looks unhealthy."""
+    start = platform.observe()
+    started = clock.now()
+    limit = step.watch_seconds if step.watch_seconds is not None else policy.settle_timeout_seconds
+    now = start
+    while True:
+        elapsed = clock.now() - started
+        if step.watch_seconds is not None and elapsed >= step.watch_seconds:
+            break
+        if elapsed >= limit:
+            raise ReleaseError(
+                f"{platform.name} did not finish the {step.percent} % step in {limit:.0f} s"
+            )
+        clock.sleep(policy.poll_seconds)
+        now = platform.observe()
+        problems = judge(start, now, policy.limits)
+        if problems:
+            raise ReleaseError(f"unhealthy at {step.percent} %: " + "; ".join(problems))
+        if step.watch_seconds is None and now.settled:
+            break
+    seen = now.requests - start.requests
+    elapsed = clock.now() - started
+    log(f"{step.percent:>3} % on green: healthy for {elapsed:.1f} s ({seen} requests)")
+
+
+def run_release(
+    platform: Platform,
+    release: Release,
+    *,
+    policy: Policy,
+    validate: Validator,
+    clock: Clock,
+    log: Log,
+) -> Outcome:
+    """Take `release` live or leave production exactly where it was."""
+    outcome = Outcome(released=False, version=release.version)
+    phase_started = clock.now()
+
+    def phase(name: str) -> None:
+        nonlocal phase_started
+        now = clock.now()
+        outcome.timings[name] = now - phase_started
+        phase_started = now
+
+    try:
+        platform.start_green(release)
+        platform.wait_green_ready(policy.ready_timeout_seconds)
+        phase("green ready")
+        log(f"green {release.version} is ready")
+        url = platform.route_test_traffic()
+        problems = validate(url, release)
+        phase("validation")
+        if problems:
+            raise ReleaseError("validation failed: " + "; ".join(problems))
+        log(f"validation passed on the test route {url}")
+        for step in platform.plan(policy):
+            shift_started = clock.now()
+            platform.shift(step.percent)
+            outcome.timings[f"shift to {step.percent} %"] = clock.now() - shift_started
+            watch(platform, step, policy, clock, log)
+        phase("traffic shift and bake")
+        platform.promote()
+    except Exception as err:
+        reason = str(err) if isinstance(err, ReleaseError) else f"{type(err).__name__}: {err}"
+        log(f"rolling back: {reason}")
+        rollback_started = clock.now()
+        platform.abort(reason)
+        outcome.timings["rollback"] = clock.now() - rollback_started
+        outcome.reason = reason
+        return outcome
+    except BaseException:
+        platform.abort("interrupted")
+        raise
+    platform.retire_blue()
+    phase("retire blue")
+    outcome.released = True
+    return outcome

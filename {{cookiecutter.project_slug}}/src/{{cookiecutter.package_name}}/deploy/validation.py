@@ -1,0 +1,81 @@
+"""Validate green through its test route before any production request reaches it.
+
+Smoke checks first (ready, the expected model version, real predictions), then
+the project's locust gate (config/loadtest.yaml, with the release's overrides)
+against the same route: a release that crashes, never gets ready, fails
+requests or is much slower never sees production traffic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..io.service_process import http_json
+from ..jobs.serve import LOADTEST_CONFIG, gate_url, load_config
+from ..settings import Settings
+from .lifecycle import Release, Validator
+
+
+def _get(url: str, timeout: float) -> tuple[int, Any]:
+    try:
+        return http_json(url, timeout=timeout)
+    except OSError as err:
+        return 0, str(err)
+
+
+def _post(url: str, body: Any, timeout: float) -> tuple[int, Any]:
+    try:
+        return http_json(url, body, timeout=timeout)
+    except OSError as err:
+        return 0, str(err)
+
+
+def smoke(
+    url: str, release: Release, rows: Sequence[dict[str, Any]], timeout: float = 10.0
+) -> list[str]:
+    """Ready, right version, valid predictions (single and batch); problems found."""
+    status, body = _get(f"{url}/ready", timeout)
+    if status != 200:
+        return [f"/ready answered {status}: {body}"]
+    status, body = _get(f"{url}/version", timeout)
+    reported = body.get("model_version") if isinstance(body, dict) else None
+    if status != 200 or reported != release.version:
+        return [f"/version reports model {reported!r} ({status}), expected {release.version!r}"]
+    problems = []
+    for row in rows:
+        status, body = _post(f"{url}/predict", row, timeout)
+        probability = body.get("probability") if isinstance(body, dict) else None
+        if status != 200 or not isinstance(probability, float | int) or not 0 <= probability <= 1:
+            problems.append(f"/predict answered {status}: {json.dumps(body)[:200]}")
+            break
+    status, body = _post(f"{url}/predict/batch", {"rows": list(rows)}, timeout)
+    if status != 200 or not isinstance(body, dict) or len(body.get("predictions", [])) != len(rows):
+        problems.append(f"/predict/batch answered {status}: {json.dumps(body)[:200]}")
+    return problems
+
+
+def load_gate(settings: Settings, url: str, overrides: dict[str, Any]) -> list[str]:
+    """The project's locust gate against `url`; its violations (empty: passed)."""
+    config = {**load_config(settings.path(LOADTEST_CONFIG)), **overrides}
+    if gate_url(settings, url, config) == 0:
+        return []
+    report = settings.path(settings.reports_dir) / "loadtest.json"
+    violations = json.loads(report.read_text(encoding="utf-8")).get("violations", [])
+    return [f"load gate: {v}" for v in violations] or ["load gate failed"]
+
+
+def http_validator(
+    settings: Settings, rows: Sequence[dict[str, Any]], load: dict[str, Any] | None
+) -> Validator:
+    """Smoke checks, then (unless `load` is None) the load gate."""
+
+    def validate(url: str, release: Release) -> list[str]:
+        problems = smoke(url, release, rows)
+        if problems or load is None:
+            return problems
+        print(f"[deploy] load gate on {url} ...", flush=True)
+        return load_gate(settings, url, load)
+
+    return validate
