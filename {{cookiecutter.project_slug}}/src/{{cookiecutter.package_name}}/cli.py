@@ -125,6 +125,41 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return run_report(settings)
 
 
+def _image(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.image import ImageError, run_image_build, run_image_smoke
+
+    try:
+        if args.action == "build":
+            run_image_build(settings, engine=args.engine, model_dir=args.model_dir)
+            return 0
+        return run_image_smoke(settings, engine=args.engine, image=args.image)
+    except ImageError as err:
+        raise PipelineError(str(err)) from err
+
+
+def _image_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        choices=["build", "smoke"],
+        help="build: build and tag the image; smoke: run it and check the API",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["auto", "docker", "podman"],
+        default="auto",
+        help="container engine (default: docker if its engine answers, else podman)",
+    )
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="build: model folder to bake in, inside the project (default: models/current)",
+    )
+    parser.add_argument(
+        "--image", default=None, help="smoke: image to run (default: the last one built)"
+    )
+
+
 def _not_implemented(name: str) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{PACKAGE_NAME} {name}: not implemented yet", file=sys.stderr)
@@ -158,6 +193,12 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
         "load-test a service and apply the latency/failure gate",
         _loadtest,
         _loadtest_arguments,
+    ),
+    (
+        "image",
+        "build the serving image, or smoke-test it in a container",
+        _image,
+        _image_arguments,
     ),
     ("deploy", "blue/green deployment with rollback", _not_implemented("deploy"), None),
     ("drift", "compare recent data with the training data", _not_implemented("drift"), None),

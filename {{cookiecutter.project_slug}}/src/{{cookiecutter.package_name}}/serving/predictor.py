@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..contract import DataContract
+from ..core.versions import model_version
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +127,7 @@ class LoadedModel:
     @property
     def version(self) -> str:
         """Registry version when training registered one, else the run id or 'local'."""
-        tracked = self.metadata.get("mlflow") or {}
-        return str(tracked.get("version") or tracked.get("run_id") or "local")
+        return model_version(self.metadata)
 
     @property
     def threshold(self) -> float:
