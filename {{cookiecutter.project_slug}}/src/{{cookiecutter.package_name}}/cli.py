@@ -8,6 +8,7 @@ run by hand. Heavy libraries are imported inside each command, which keeps
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -225,15 +226,55 @@ def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-port", type=int, default=None, help="local: nginx test port")
     parser.add_argument(
         "--force", action="store_true", help="release even if the version is already live"
+def _image(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs.image import ImageError, run_image_build, run_image_push, run_image_smoke
+
+    try:
+        if args.action == "build":
+            run_image_build(settings, engine=args.engine, model_dir=args.model_dir)
+            return 0
+        if args.action == "push":
+            return run_image_push(settings, args.repository, insecure=args.insecure_registry)
+        return run_image_smoke(settings, engine=args.engine, image=args.image)
+    except ImageError as err:
+        raise PipelineError(str(err)) from err
+
+
+def _image_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        choices=["build", "smoke", "push"],
+        help="build: build and tag the image; smoke: run it and check the API; "
+        "push: push it to --repository and print its digest",
+    )
+    parser.add_argument(
+        "--repository",
+        default=os.environ.get("IMAGE_REPOSITORY", ""),
+        help="push: registry/repository (default: IMAGE_REPOSITORY)",
+    )
+    parser.add_argument(
+        "--insecure-registry",
+        action="store_true",
+        default=os.environ.get("IMAGE_REGISTRY_INSECURE") == "1",
+        help="push: plain HTTP / unverified TLS, a local test registry only "
+        "(default: IMAGE_REGISTRY_INSECURE=1)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["auto", "docker", "podman"],
+        default="auto",
+        help="container engine (default: docker if its engine answers, else podman)",
+    )
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="build: model folder to bake in, inside the project (default: models/current)",
+    )
+    parser.add_argument(
+        "--image", default=None, help="smoke: image to run (default: the last one built)"
     )
 
-
-def _not_implemented(name: str) -> Handler:
-    def handler(args: argparse.Namespace, settings: Settings) -> int:
-        print(f"{PACKAGE_NAME} {name}: not implemented yet", file=sys.stderr)
-        return 2
-
-    return handler
 
 
 def _drift(args: argparse.Namespace, settings: Settings) -> int:
@@ -345,6 +386,12 @@ COMMANDS: list[tuple[str, str, Handler, Callable[[argparse.ArgumentParser], None
         _simulate_arguments,
     ),
     ("deploy", "blue/green release with automatic rollback", _deploy, _deploy_arguments),
+    (
+        "image",
+        "build the serving image, or smoke-test it in a container",
+        _image,
+        _image_arguments,
+    ),
 ]
 
 

@@ -39,15 +39,6 @@ def check_contract(metadata: dict[str, Any], contract_fingerprint: str) -> None:
         )
 
 
-def model_version(metadata: dict[str, Any]) -> str:
-    """Registry version when training registered one, else the run id or 'local'.
-
-    The service reports this at /version and the release checks it there, so
-    both read it through this one function.
-    """
-    tracked = metadata.get("mlflow") or {}
-    return str(tracked.get("version") or tracked.get("run_id") or "local")
-
 
 def current_dir(models_dir: Path) -> Path:
     """Folder of the model that evaluate, the model tests and serving use."""

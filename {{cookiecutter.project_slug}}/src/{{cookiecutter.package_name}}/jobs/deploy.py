@@ -21,7 +21,8 @@ from ..deploy.lifecycle import (
     run_release,
 )
 from ..deploy.validation import http_validator
-from ..io.model_store import current_dir, model_version
+from ..core.versions import model_version
+from ..io.model_store import current_dir
 from ..serving.payloads import sample_rows
 from ..settings import Settings
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..contract import DataContract
-from ..io.model_store import model_version
+from ..core.versions import model_version
 
 logger = logging.getLogger(__name__)
 
