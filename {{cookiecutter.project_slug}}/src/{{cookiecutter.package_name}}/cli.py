@@ -179,6 +179,9 @@ def _fetch_predictions(args: argparse.Namespace, settings: Settings) -> int:
 def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--uri", default=None, help="s3://, https:// or a path (default: MLOPS_PREDICTION_LOG_URI)"
+    )
+
+
 def _deploy(args: argparse.Namespace, settings: Settings) -> int:
     from .jobs.deploy import DeployRequest, run_deploy
 
@@ -226,6 +229,9 @@ def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-port", type=int, default=None, help="local: nginx test port")
     parser.add_argument(
         "--force", action="store_true", help="release even if the version is already live"
+    )
+
+
 def _image(args: argparse.Namespace, settings: Settings) -> int:
     from .jobs.image import ImageError, run_image_build, run_image_push, run_image_smoke
 
@@ -274,7 +280,6 @@ def _image_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--image", default=None, help="smoke: image to run (default: the last one built)"
     )
-
 
 
 def _drift(args: argparse.Namespace, settings: Settings) -> int:

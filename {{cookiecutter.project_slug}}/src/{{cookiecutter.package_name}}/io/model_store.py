@@ -39,7 +39,6 @@ def check_contract(metadata: dict[str, Any], contract_fingerprint: str) -> None:
         )
 
 
-
 def current_dir(models_dir: Path) -> Path:
     """Folder of the model that evaluate, the model tests and serving use."""
     return models_dir / "current"

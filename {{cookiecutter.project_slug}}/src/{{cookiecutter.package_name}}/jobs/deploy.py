@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..contract import load_contract
+from ..core.versions import model_version
 from ..deploy.config import DeployConfig, load_deploy_config
 from ..deploy.health import HealthLimits
 from ..deploy.lifecycle import (
@@ -21,7 +22,6 @@ from ..deploy.lifecycle import (
     run_release,
 )
 from ..deploy.validation import http_validator
-from ..core.versions import model_version
 from ..io.model_store import current_dir
 from ..serving.payloads import sample_rows
 from ..settings import Settings

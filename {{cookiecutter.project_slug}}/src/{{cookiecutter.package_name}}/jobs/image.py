@@ -266,7 +266,7 @@ def run_image_push(settings: Settings, repository: str, insecure: bool = False) 
     tested is exactly what runs.
     """
     if not repository:
-        raise ImageError("IMAGE_REPOSITORY is empty: where should the image go (e.g. ghcr.io/org/repo)?")
+        raise ImageError("IMAGE_REPOSITORY is empty: name the repository, e.g. ghcr.io/org/repo")
     built = recorded_image(settings)
     target = f"{repository}:{built.tags[0].rsplit(':', 1)[-1]}"
     with tempfile.TemporaryDirectory() as tmp:
