@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ..core.gates import BaselineSource
-from .tracking import CHAMPION_ALIAS
 
 Metrics = dict[str, Any]
+# The registry alias of the model production serves (set by `promote`).
+CHAMPION_ALIAS = "champion"
 
 
 class BaselineError(RuntimeError):

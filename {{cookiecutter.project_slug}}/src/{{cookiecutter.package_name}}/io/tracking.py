@@ -176,9 +176,6 @@ def log_training(
     )
 
 
-CHAMPION_ALIAS = "champion"
-
-
 def promote(settings: Settings, version: str) -> str:
     """Point the `champion` alias at `version`: the model production now serves.
 
@@ -187,6 +184,8 @@ def promote(settings: Settings, version: str) -> str:
     """
     mlflow = _mlflow()
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    from .baseline import CHAMPION_ALIAS
+
     mlflow.MlflowClient().set_registered_model_alias(
         name=settings.registered_model_name, alias=CHAMPION_ALIAS, version=version
     )
