@@ -108,3 +108,13 @@ def test_run_steps_call_existing_make_targets(projects: dict[str, Path]) -> None
                     match = MAKE_RUN.match(command)
                     assert match, f"{workflow.name}: run step is not one make call: {command!r}"
                     assert match.group(1) in targets, f"{workflow.name}: no make target {command!r}"
+
+
+def test_ci_workflow_runs_the_make_ci_targets_in_order(projects: dict[str, Path]) -> None:
+    """ci.yml's main job is `make setup` then exactly `make ci`'s targets, in the same order."""
+    for project in projects.values():
+        doc = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+        steps = [s["run"].strip() for s in doc["jobs"]["ci"]["steps"] if "run" in s]
+        match = re.search(r"^ci: ([a-z -]+?) ##", (project / "Makefile").read_text(), re.MULTILINE)
+        assert match, "no ci target in the Makefile"
+        assert steps == ["make setup"] + [f"make {target}" for target in match.group(1).split()]
