@@ -98,7 +98,17 @@ def test_setup_and_ci_pass(tmp_path: Path, combo: dict[str, str]) -> None:
     make(project, "setup")
     # The default combination runs the whole local pipeline (`make all`, as `make demo`
     # does); the others run what CI runs. Serving and release code do not vary by option.
-    ci = make(project, "all" if combo == RUNNABLE[0] else "ci")
+    try:
+        ci = make(project, "all" if combo == RUNNABLE[0] else "ci")
+        check_pipeline_outputs(project, combo, ci)
+    finally:  # `make all` leaves the local release serving, as `make demo` does
+        subprocess.run(["make", "-C", str(project), "deploy-stop"], env=project_env(),
+                       capture_output=True, check=False)  # fmt: skip
+
+
+def check_pipeline_outputs(
+    project: Path, combo: dict[str, str], ci: subprocess.CompletedProcess[str]
+) -> None:
     # ci trains and runs the model tests: the outputs the later steps read are in place.
     assert "[train] total:" in ci.stdout
     record = json.loads((project / "metrics" / "metrics.json").read_text())
