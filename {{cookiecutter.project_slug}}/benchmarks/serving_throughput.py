@@ -26,14 +26,10 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "src"))
 
-from churn_prediction.contract import load_contract  # noqa: E402
-from churn_prediction.io.service_process import (  # noqa: E402
-    free_port,
-    http_json,
-    start_service,
-    wait_ready,
-)
-from churn_prediction.serving.payloads import sample_rows  # noqa: E402
+from {{ cookiecutter.package_name }}.contract.model import load_contract  # noqa: E402
+from {{ cookiecutter.package_name }}.probes import free_port, http_json  # noqa: E402
+from {{ cookiecutter.package_name }}.serving.payloads import sample_rows  # noqa: E402
+from {{ cookiecutter.package_name }}.serving.process import start_service, wait_ready  # noqa: E402
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 LUA = """wrk.method = "POST"

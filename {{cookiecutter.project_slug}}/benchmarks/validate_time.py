@@ -14,8 +14,8 @@ import argparse
 import statistics
 import time
 
-from churn_prediction.settings import Settings
-from churn_prediction.validation.service import (
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.validation.service import (
     project_validator,
 )
 
@@ -30,7 +30,7 @@ def main() -> int:
     args = parser.parse_args()
 
     settings = Settings()
-    path = settings.path(settings.data_path)
+    path = settings.data_path
     started = time.perf_counter()
     import great_expectations  # noqa: F401 (timed on purpose)
 

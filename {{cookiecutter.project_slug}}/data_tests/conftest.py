@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.io.datasets import (
+from {{ cookiecutter.package_name }}.contract.datasets import (
     fields_per_line,
     read_raw,
 )
@@ -38,7 +38,7 @@ def validator(settings: Settings) -> DataValidator:
 
 @pytest.fixture(scope="session")
 def sample_path(settings: Settings) -> Path:
-    return settings.path(settings.data_path)
+    return settings.data_path
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.validation.errors import (
+from {{ cookiecutter.package_name }}.errors import (
     DataValidationError,
 )
 from {{ cookiecutter.package_name }}.validation.outcome import (

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from locust import FastHttpUser, between, task
 
-from churn_prediction.contract import load_contract
-from churn_prediction.serving.payloads import sample_rows
+from {{ cookiecutter.package_name }}.contract.model import load_contract
+from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
 
 PROJECT_DIR = Path(os.environ.get("MLOPS_PROJECT_DIR", Path(__file__).resolve().parents[1]))
 CONTRACT = load_contract(

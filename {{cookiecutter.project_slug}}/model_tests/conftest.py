@@ -1,7 +1,8 @@
 """Shared fixtures of the model tests: the saved model, the config and the test split.
 
 The model tests judge the model in `models/current/` (what `make train` wrote and
-what would be served). Thresholds and cases come from `config/model.yaml`, so a
+what would be served). Cases come from `config/model.yaml`, the metric floors from
+`config/gates.yaml`, so a
 project adapts them without touching this folder. Settings are read as the CLI
 reads them, so `MLOPS_MODELS_DIR` or `MLOPS_TRAINING_CONFIG_PATH` point the tests
 elsewhere.
@@ -15,12 +16,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from churn_prediction.contract import DataContract
-from churn_prediction.core import training
-from churn_prediction.io.model_store import ModelNotFoundError, load_current
-from churn_prediction.jobs.common import Inputs, load_configs, load_inputs
-from churn_prediction.settings import Settings
-from churn_prediction.training_config import TrainingConfig
+from {{ cookiecutter.package_name }}.contract.model import DataContract
+from {{ cookiecutter.package_name }}.errors import ModelNotFoundError
+from {{ cookiecutter.package_name }}.gate.config import GateConfig, load_gate_config
+from {{ cookiecutter.package_name }}.layout import ModelMetadata
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.train import training
+from {{ cookiecutter.package_name }}.train.config import TrainingConfig
+from {{ cookiecutter.package_name }}.train.inputs import Inputs, load_configs, load_inputs
+from {{ cookiecutter.package_name }}.train.model_store import load_current
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -32,7 +36,7 @@ def _settings() -> Settings:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Stop at once, with one clear line, when there is no model to test."""
     try:
-        load_current(_settings().path(_settings().models_dir))
+        load_current(_settings().models_dir)
     except ModelNotFoundError as err:
         pytest.exit(f"model tests: {err}", returncode=1)
 
@@ -57,18 +61,23 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def saved(settings: Settings) -> tuple[Any, dict[str, Any]]:
-    return load_current(settings.path(settings.models_dir))
+def saved(settings: Settings) -> tuple[Any, ModelMetadata]:
+    return load_current(settings.models_dir)
 
 
 @pytest.fixture(scope="session")
-def model(saved: tuple[Any, dict[str, Any]]) -> Any:
+def model(saved: tuple[Any, ModelMetadata]) -> Any:
     return saved[0]
 
 
 @pytest.fixture(scope="session")
-def metadata(saved: tuple[Any, dict[str, Any]]) -> dict[str, Any]:
+def metadata(saved: tuple[Any, ModelMetadata]) -> ModelMetadata:
     return saved[1]
+
+
+@pytest.fixture(scope="session")
+def gate_config(settings: Settings) -> GateConfig:
+    return load_gate_config(settings.gates_config_path)
 
 
 @pytest.fixture(scope="session")

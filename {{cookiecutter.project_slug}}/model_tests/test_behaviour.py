@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from churn_prediction.contract import DataContract
-from churn_prediction.core import checks
-from churn_prediction.training_config import (
+from {{ cookiecutter.package_name }}.contract.model import DataContract
+from {{ cookiecutter.package_name }}.train import checks
+from {{ cookiecutter.package_name }}.train.config import (
     DirectionalCase,
     MinimumFunctionalityCase,
     TrainingConfig,

@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn_prediction.contract import DataContract
-from churn_prediction.core import training
-from churn_prediction.io.onnx_export import ONNX_FILE, PARITY_TOLERANCE
-from churn_prediction.serving.predictor import OnnxPredictor
-from churn_prediction.settings import Settings
+from {{ cookiecutter.package_name }}.contract.model import DataContract
+from {{ cookiecutter.package_name }}.layout import ONNX_FILE
+from {{ cookiecutter.package_name }}.serving.predictor import OnnxPredictor
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.train import training
+from {{ cookiecutter.package_name }}.train.onnx_export import PARITY_TOLERANCE
 
 
 def test_onnx_export_matches_the_pipeline(
@@ -27,7 +28,7 @@ def test_onnx_export_matches_the_pipeline(
     test_rows: pd.DataFrame,
     contract: DataContract,
 ) -> None:
-    onnx_path = settings.path(settings.models_dir) / "current" / ONNX_FILE
+    onnx_path = settings.models_dir / "current" / ONNX_FILE
     if not onnx_path.is_file():
         pytest.skip(
             f"no ONNX export ({metadata.get('onnx', {}).get('reason')}): served by pipeline"

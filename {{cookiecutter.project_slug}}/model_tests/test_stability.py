@@ -6,10 +6,10 @@ from typing import Any
 
 import pandas as pd
 
-from churn_prediction.contract import DataContract
-from churn_prediction.core import checks, training
-from churn_prediction.jobs.common import Inputs
-from churn_prediction.training_config import TrainingConfig
+from {{ cookiecutter.package_name }}.contract.model import DataContract
+from {{ cookiecutter.package_name }}.train import checks, training
+from {{ cookiecutter.package_name }}.train.config import TrainingConfig
+from {{ cookiecutter.package_name }}.train.inputs import Inputs
 
 
 def test_robustness_to_numeric_noise(

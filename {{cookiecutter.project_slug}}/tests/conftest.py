@@ -1,10 +1,106 @@
+"""Shared by every unit test: the project, its configured data, and a small real model.
+
+Tests find the data through the project's settings (the configured data file),
+never by the sample's name, and write model folders through `layout`, the
+format training itself writes.
+"""
+
 from __future__ import annotations
 
+import functools
+import shutil
 from pathlib import Path
 
+import joblib
 import pytest
+from sklearn.linear_model import LogisticRegression
+
+from {{ cookiecutter.package_name }}.contract.datasets import read_raw, to_typed
+from {{ cookiecutter.package_name }}.contract.model import DataContract, load_contract
+from {{ cookiecutter.package_name }}.layout import (
+    ONNX_FILE,
+    PIPELINE_FILE,
+    ModelMetadata,
+    OnnxExport,
+    TrackedModel,
+)
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.train import training
+from {{ cookiecutter.package_name }}.train.features import build_pipeline
+from {{ cookiecutter.package_name }}.train.onnx_export import export_onnx
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+SETTINGS = Settings(project_dir=PROJECT_DIR)
+SAMPLE = SETTINGS.data_path
+MODEL_VERSION = "7"
+
+
+@functools.cache
+def contract() -> DataContract:
+    """The project's data contract."""
+    return load_contract(SETTINGS.contract_path)
+
+
+def model_metadata(
+    spec: DataContract, *, version: str = MODEL_VERSION, **changes: object
+) -> ModelMetadata:
+    """Metadata as `train` writes it, for a model registered as `version`."""
+    metadata = ModelMetadata(
+        threshold=0.5,
+        contract_fingerprint=spec.fingerprint(),
+        contract_version=spec.version,
+        positive_label=spec.target.positive,
+        labels=spec.target.labels,
+        feature_columns=tuple(spec.feature_columns),
+        id_column=spec.id_column,
+        target_column=spec.target.column,
+        mlflow=TrackedModel(version=version, run_id="test-run", alias="challenger"),
+    )
+    return metadata.model_copy(update=changes)
+
+
+def build_model_dir(
+    target: Path, *, onnx: bool = True, rows: int = 3000, version: str = MODEL_VERSION
+) -> Path:
+    """Fit a logistic regression on the first rows; write the model files as `train` does."""
+    spec = contract()
+    frame = to_typed(read_raw(SAMPLE), spec).head(rows)
+    features = training.feature_frame(frame, spec)
+    pipeline = build_pipeline(spec, LogisticRegression(max_iter=1000))
+    pipeline.fit(features, training.binary_labels(frame, spec))
+    target.mkdir(parents=True, exist_ok=True)
+    joblib.dump(pipeline, target / PIPELINE_FILE)
+    exported = OnnxExport()
+    if onnx:
+        result = export_onnx(pipeline, spec, features, target / ONNX_FILE)
+        assert result.exported, result.reason
+        exported = OnnxExport(exported=True, max_abs_diff=result.max_abs_diff)
+    model_metadata(spec, version=version, onnx=exported).write(target)
+    return target
+
+
+def scratch_settings(folder: Path) -> Settings:
+    """A copy of the project's config and configured data: a project the CLI can run in."""
+    if not (folder / "config").exists():
+        shutil.copytree(PROJECT_DIR / "config", folder / "config")
+    data = folder / SAMPLE.relative_to(PROJECT_DIR)
+    data.parent.mkdir(parents=True, exist_ok=True)
+    if not data.exists():
+        shutil.copyfile(SAMPLE, data)
+    return Settings(project_dir=folder, tracking_uri=None)
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, ModelMetadata]:
+    """One real `train` into a scratch project (local MLflow store), shared by the tests
+    that only read what training leaves: the files, the registry, drift's model version."""
+    from {{ cookiecutter.package_name }}.train.steps import run_train
+
+    settings = scratch_settings(tmp_path_factory.mktemp("trained"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        metadata = run_train(settings)
+    return settings, metadata
 
 
 @pytest.fixture(scope="session")
@@ -13,10 +109,10 @@ def project_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def contract_path(project_dir: Path) -> Path:
-    return project_dir / "config" / "data_contract.yaml"
+def contract_path() -> Path:
+    return SETTINGS.contract_path
 
 
 @pytest.fixture(scope="session")
-def sample_path(project_dir: Path) -> Path:
-    return project_dir / "data" / "raw" / "telco_customer_churn.csv"
+def sample_path() -> Path:
+    return SAMPLE

@@ -52,7 +52,7 @@ def test_unknown_command_is_refused() -> None:
 
 
 def test_commands_are_unique() -> None:
-    names = [name for name, *_ in COMMANDS]
+    names = [command.name for command in COMMANDS]
     assert len(names) == len(set(names))
 
 

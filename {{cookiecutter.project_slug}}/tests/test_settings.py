@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from {{ cookiecutter.package_name }}.settings import Settings
+
+from .conftest import PROJECT_DIR
+
+# Read by the drift notifications from the environment they are given, not by Settings.
+NOT_SETTINGS = {"MLOPS_SLACK_WEBHOOK_URL", "MLOPS_GITHUB_ISSUE_REPO"}
 
 
 def test_default_tracking_store_is_local_sqlite(
@@ -22,7 +29,7 @@ def test_tracking_server_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_paths_resolve_against_project(tmp_path: Path) -> None:
     settings = Settings(project_dir=tmp_path)
-    assert settings.path(settings.data_path) == tmp_path / "data/raw/telco_customer_churn.csv"
+    assert settings.data_path == tmp_path / "data/raw/telco_customer_churn.csv"
     assert settings.path(Path("/abs/file.csv")) == Path("/abs/file.csv")
 
 
@@ -30,3 +37,58 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(ValueError, match="frozen"):
         settings.data_path = Path("x.csv")  # type: ignore[misc]
+
+
+def _env_names() -> set[str]:
+    """Every variable name Settings reads (MLOPS_<FIELD>, plus declared aliases)."""
+    names = set()
+    for name, field in Settings.model_fields.items():
+        choices = getattr(field.validation_alias, "choices", None)
+        if choices:
+            names |= {str(choice).upper() for choice in choices}
+        else:
+            names.add(f"MLOPS_{name.upper()}")
+    return names
+
+
+FILES_THAT_SET_VARIABLES = [
+    "docker-compose.yml",
+    "Dockerfile",
+    "Makefile",
+    *sorted(
+        p.relative_to(PROJECT_DIR).as_posix()
+        for p in (PROJECT_DIR / ".github" / "workflows").glob("*.yml")
+    ),
+]
+
+
+@pytest.mark.parametrize("file", FILES_THAT_SET_VARIABLES)
+def test_every_mlops_variable_a_file_names_is_a_setting(file: str) -> None:
+    """One name per setting for every process: a variable no field reads is a silent no-op."""
+    text = (PROJECT_DIR / file).read_text(encoding="utf-8")
+    used = set(re.findall(r"\b(MLOPS_[A-Z_]*[A-Z])\b", text))
+    unknown = used - _env_names() - NOT_SETTINGS
+    assert not unknown, f"{file} names {sorted(unknown)}, which no Settings field reads"
+
+
+def test_the_compose_service_logs_where_drift_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    compose = yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text(encoding="utf-8"))
+    service = compose["services"]["service"]
+    for name, value in service["environment"].items():
+        monkeypatch.setenv(name, str(value))
+    in_container = Settings(project_dir=Path("/app"))
+    assert in_container.prediction_log_sample > 0
+    assert in_container.prediction_log_path == Path("/app/logs/predictions.jsonl")
+    assert "./logs:/app/logs" in service["volumes"]
+    for name in service["environment"]:
+        monkeypatch.delenv(name)
+    on_the_host = Settings(project_dir=PROJECT_DIR)
+    assert on_the_host.prediction_log_path == PROJECT_DIR / "logs" / "predictions.jsonl"
+
+
+def test_the_readme_documents_every_setting() -> None:
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    missing = sorted(
+        name for name in _env_names() if f"`{name}`" not in readme and name != "GITHUB_SHA"
+    )
+    assert not missing, f"README's Settings table lacks {missing}"

@@ -1,16 +1,23 @@
-"""Run-time settings: paths and service addresses, from the environment with local defaults.
+"""Run-time settings of every process (CLI, service, compose): one env variable per field.
 
 Everything that differs between a laptop, CI and the cloud lives here (not in
 template answers), so one generated project runs everywhere. Defaults keep all
-state inside the project folder: no server or network is needed.
+state inside the project folder: no server or network is needed. Paths are
+resolved against the project folder once, when the settings are built, so
+every step sees absolute paths and the same file under the same name.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .config_files import validation_problems
+from .errors import ConfigError
+from .layout import CURRENT_MODEL_DIR
 
 PACKAGE_NAME = __name__.rpartition(".")[0]
 
@@ -18,34 +25,99 @@ PACKAGE_NAME = __name__.rpartition(".")[0]
 class Settings(BaseSettings):
     """Frozen settings; `MLOPS_<FIELD>` overrides a field (e.g. MLOPS_DATA_PATH)."""
 
-    model_config = SettingsConfigDict(env_prefix="MLOPS_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MLOPS_", frozen=True, extra="ignore", protected_namespaces=()
+    )
 
     project_dir: Path = Field(default_factory=Path.cwd)
+    # -- data and configuration ------------------------------------------------------------
     data_path: Path = Path("data/raw/telco_customer_churn.csv")
     contract_path: Path = Path("config/data_contract.yaml")
     data_rules_path: Path = Path("config/data_rules.yaml")
     training_config_path: Path = Path("config/model.yaml")
     gates_config_path: Path = Path("config/gates.yaml")
+    loadtest_config_path: Path = Path("config/loadtest.yaml")
+    drift_config_path: Path = Path("config/drift.yaml")
+    deploy_config_path: Path = Path("config/deploy.yaml")
+    # -- what the pipeline writes ----------------------------------------------------------
     metrics_dir: Path = Path("metrics")
     reports_dir: Path = Path("reports")
     models_dir: Path = Path("models")
-    drift_config_path: Path = Path("config/drift.yaml")
-    prediction_log_path: Path = Path("logs/predictions.jsonl")
-    deploy_config_path: Path = Path("config/deploy.yaml")
+    # The model the service loads (default: models/current).
+    model_dir: Path | None = None
     deploy_dir: Path = Path("deploy")
+    # -- the prediction log: the service appends to it, `drift` reads it -------------------
+    prediction_log_path: Path = Path("logs/predictions.jsonl")
+    # Share of predictions the service logs; 0 turns the log off.
+    prediction_log_sample: float = Field(default=0.0, ge=0.0, le=1.0)
+    # Where `fetch-predictions` copies the log from (s3://, https:// or a path).
+    prediction_log_uri: str = ""
+    # -- MLflow ----------------------------------------------------------------------------
     tracking_uri: str | None = Field(
         default=None, validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "MLOPS_TRACKING_URI")
     )
     experiment_name: str = PACKAGE_NAME
     registered_model_name: str = PACKAGE_NAME
+    # -- the service -----------------------------------------------------------------------
+    max_batch_rows: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    log_level: str = "INFO"
+    # Rehearsal switch for release tests: crash | never-ready | error | slow:<ms>. Off by default.
+    fault: str = ""
+    git_revision: str = Field(
+        default="unknown",
+        validation_alias=AliasChoices("MLOPS_GIT_REVISION", "GIT_REVISION", "GITHUB_SHA"),
+    )
 
-    def path(self, relative: Path) -> Path:
-        """Resolve a configured path against the project folder (absolute paths win)."""
-        return relative if relative.is_absolute() else self.project_dir / relative
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_paths(cls, data: Any) -> Any:
+        """Make every path absolute against the project folder (absolute paths win)."""
+        if not isinstance(data, dict):
+            return data
+        resolved = dict(data)
+        project = Path(resolved.get("project_dir") or Path.cwd()).resolve()
+        resolved["project_dir"] = project
+        for name, info in cls.model_fields.items():
+            if name == "project_dir" or "Path" not in str(info.annotation):
+                continue
+            value = resolved.get(name, info.default)
+            if value is None:
+                continue
+            value = Path(value)
+            resolved[name] = value if value.is_absolute() else project / value
+        if resolved.get("model_dir") is None:
+            resolved["model_dir"] = Path(resolved["models_dir"]) / CURRENT_MODEL_DIR
+        return resolved
+
+    @classmethod
+    def load(cls, project_dir: Path | None = None) -> Settings:
+        """Settings from the environment; a bad value is one clear ConfigError, not a traceback."""
+        try:
+            return cls() if project_dir is None else cls(project_dir=project_dir)
+        except ValidationError as err:
+            raise ConfigError(f"invalid MLOPS_* setting: {validation_problems(err)}") from err
+
+    @property
+    def current_model_dir(self) -> Path:
+        """The model the service loads and the image bakes in (MLOPS_MODEL_DIR)."""
+        assert self.model_dir is not None  # set by the validator
+        return self.model_dir
+
+    def path(self, given: Path) -> Path:
+        """A path given on the command line, resolved like the configured ones."""
+        return given if given.is_absolute() else self.project_dir / given
+
+    def relative(self, path: Path) -> Path:
+        """`path` relative to the project folder (for `git show` and messages)."""
+        try:
+            return path.relative_to(self.project_dir)
+        except ValueError:
+            return path
 
     @property
     def mlflow_tracking_uri(self) -> str:
         """MLFLOW_TRACKING_URI if set, else a SQLite store inside the project."""
         if self.tracking_uri:
             return self.tracking_uri
-        return f"sqlite:///{(self.project_dir / 'mlflow.db').resolve()}"
+        return f"sqlite:///{self.project_dir / 'mlflow.db'}"

@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import DeployError
 from ..settings import Settings
 from .config import AwsConfig
 from .health import Observation
-from .lifecycle import DeployError, Policy, Release, ReleaseError, TrafficStep
+from .lifecycle import Policy, Release, ReleaseError, TrafficStep
 from .state import add_history, load_state, save_state
 
 FINISHED = {"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
@@ -167,7 +169,7 @@ class AwsPlatform:
         self.policy = policy
         self.log = log
         self.sleep = sleep
-        self.state_path = settings.path(settings.deploy_dir) / "state" / "aws.json"
+        self.state_path = settings.deploy_dir / "state" / "aws.json"
         self.state = load_state(self.state_path)
         self.state["platform"] = self.name
         self._deployment: dict[str, Any] = {}
@@ -458,6 +460,15 @@ class AwsPlatform:
             raise DeployError("nothing to roll back to: no earlier release is recorded")
         digest = str(previous["image"]).rpartition("@")[2]
         return Release(version=str(previous["version"]), source=digest)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """ECS allows one service deployment at a time; nothing more to hold here."""
+        yield
+
+    def stop_all(self) -> list[str]:
+        """Not the release's job on AWS: the stack owns the service."""
+        raise DeployError("`deploy stop` is local only: delete the CloudFormation stack instead")
 
     def status(self) -> dict[str, Any]:
         """The state file plus the live traffic split read from the load balancer."""

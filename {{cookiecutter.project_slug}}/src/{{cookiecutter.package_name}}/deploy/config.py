@@ -10,16 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-
-class DeployConfigError(ValueError):
-    """config/deploy.yaml is missing, unreadable or invalid."""
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from ..config_files import FrozenModel as _Frozen
+from ..config_files import load_yaml
+from ..errors import DeployConfigError
 
 
 class TrafficConfig(_Frozen):
@@ -97,20 +92,4 @@ class DeployConfig(_Frozen):
 
 def load_deploy_config(path: Path) -> DeployConfig:
     """Read and check config/deploy.yaml; every problem becomes one clear error."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise DeployConfigError(f"deploy config not found: {path}") from err
-    except yaml.YAMLError as err:
-        raise DeployConfigError(f"deploy config {path} is not valid YAML: {err}") from err
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise DeployConfigError(f"deploy config {path} must be a mapping at the top level")
-    try:
-        return DeployConfig.model_validate(raw)
-    except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in err.errors()
-        )
-        raise DeployConfigError(f"deploy config {path} is invalid: {problems}") from err
+    return load_yaml(path, DeployConfig, "deploy config", DeployConfigError)

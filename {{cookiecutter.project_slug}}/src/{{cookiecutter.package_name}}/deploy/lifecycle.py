@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from .health import HealthLimits, Observation, judge
-
-
-class DeployError(RuntimeError):
-    """A deploy cannot start or continue for a reason the user fixes (shown without traceback)."""
 
 
 class ReleaseError(RuntimeError):
@@ -111,6 +108,22 @@ class Platform(Protocol):
 
     def abort(self, reason: str) -> None:
         """Production back to blue, green stopped, the reason recorded."""
+        ...
+
+    def previous_release(self) -> Release:
+        """The release before the live one, for `deploy rollback` (DeployError if none)."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """What runs where, for `deploy status`."""
+        ...
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Hold the platform's release lock: one release at a time (DeployError if taken)."""
+        ...
+
+    def stop_all(self) -> list[str]:
+        """Stop everything the platform runs (DeployError where that is not the deploy's job)."""
         ...
 
 

@@ -28,17 +28,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..io.service_process import (
-    ServiceProcess,
-    ServiceStartError,
-    free_port,
-    start_service,
-    wait_ready,
-)
+from ..errors import DeployError, ServiceStartError
+from ..probes import free_port
+from ..serving.process import ServiceProcess, start_service, wait_ready
 from ..settings import Settings
 from .config import LocalConfig
 from .health import Observation, parse_metrics
-from .lifecycle import DeployError, Policy, Release, ReleaseError, TrafficStep
+from .lifecycle import Policy, Release, ReleaseError, TrafficStep
 from .nginx import Nginx, find_binary, render_config
 from .processes import service_pids, stop_service
 from .state import add_history, load_state, save_state
@@ -96,7 +92,7 @@ class LocalPlatform:
         self.ready_timeout = ready_timeout
         self.config = config
         self.log = log
-        self.root = settings.path(settings.deploy_dir).resolve()
+        self.root = settings.deploy_dir.resolve()
         self.state_path = self.root / "state" / "local.json"
         self.state = load_state(self.state_path)
         self.state["platform"] = self.name

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .lifecycle import DeployError
+from ..errors import DeployError
 
 WORKER_PROCESSES = 1
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .lifecycle import DeployError
+from ..errors import DeployError
 
 HISTORY_LENGTH = 30
 

@@ -12,8 +12,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..io.service_process import http_json
-from ..jobs.serve import LOADTEST_CONFIG, gate_url, load_config
+from ..probes import http_json
+from ..serving.locust import load_gate, load_loadtest_config
 from ..settings import Settings
 from .lifecycle import Release, Validator
 
@@ -56,14 +56,12 @@ def smoke(
     return problems
 
 
-def load_gate(settings: Settings, url: str, overrides: dict[str, Any]) -> list[str]:
-    """The project's locust gate against `url`; its violations (empty: passed)."""
-    config = {**load_config(settings.path(LOADTEST_CONFIG)), **overrides}
-    if gate_url(settings, url, config) == 0:
-        return []
-    report = settings.path(settings.reports_dir) / "loadtest.json"
-    violations = json.loads(report.read_text(encoding="utf-8")).get("violations", [])
-    return [f"load gate: {v}" for v in violations] or ["load gate failed"]
+def release_load_gate(settings: Settings, url: str, overrides: dict[str, Any]) -> list[str]:
+    """The project's locust gate against `url`, with the release's overrides; its violations."""
+    config = load_loadtest_config(settings.loadtest_config_path, overrides)
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    result = load_gate(settings.project_dir, settings.reports_dir, url, config)
+    return [f"load gate: {v}" for v in result.violations]
 
 
 def http_validator(
@@ -76,6 +74,6 @@ def http_validator(
         if problems or load is None:
             return problems
         print(f"[deploy] load gate on {url} ...", flush=True)
-        return load_gate(settings, url, load)
+        return release_load_gate(settings, url, load)
 
     return validate

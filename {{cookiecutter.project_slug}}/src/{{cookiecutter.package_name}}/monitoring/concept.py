@@ -6,21 +6,28 @@ are known (a customer did or did not churn), the same metrics as in training are
 computed on recent predictions; a metric degrades when it fell by more than the
 tolerance and that fall is larger than sampling noise on so few labels explains
 (its p-value is adjusted together with the data-drift tests).
-Pure functions: numpy and scipy, no I/O.
+Pure functions: numpy and scipy, no I/O; the metric formulas are training's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from ..train.metrics import METRICS
+
 Labels = NDArray[np.bool_]
 Scores = NDArray[np.float64]
+
+
+# Metrics whose sampling error is known (higher is better for all), named as in
+# metrics/metrics.json; their formulas are train/metrics.py's, shared with training.
+LIVE_METRICS = ("roc_auc", "recall", "precision", "f1", "accuracy")
 
 
 def _confusion(labels: Labels, scores: Scores, threshold: float) -> tuple[int, int, int, int]:
@@ -32,48 +39,9 @@ def _confusion(labels: Labels, scores: Scores, threshold: float) -> tuple[int, i
     return tp, fp, fn, tn
 
 
-def roc_auc(labels: Labels, scores: Scores, threshold: float = 0.5) -> float | None:
-    """Probability that a random positive scores above a random negative (ties count half)."""
-    positives = int(labels.sum())
-    negatives = labels.size - positives
-    if positives == 0 or negatives == 0:
-        return None
-    ranks = stats.rankdata(scores)
-    return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
-
-
-def recall(labels: Labels, scores: Scores, threshold: float = 0.5) -> float | None:
-    """Share of actual positives the model flags at its decision threshold."""
-    tp, _, fn, _ = _confusion(labels, scores, threshold)
-    return tp / (tp + fn) if tp + fn else None
-
-
-def precision(labels: Labels, scores: Scores, threshold: float = 0.5) -> float | None:
-    """Share of flagged rows that are actual positives."""
-    tp, fp, _, _ = _confusion(labels, scores, threshold)
-    return tp / (tp + fp) if tp + fp else None
-
-
-def f1(labels: Labels, scores: Scores, threshold: float = 0.5) -> float | None:
-    """Harmonic mean of precision and recall."""
-    tp, fp, fn, _ = _confusion(labels, scores, threshold)
-    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
-
-
-def accuracy(labels: Labels, scores: Scores, threshold: float = 0.5) -> float | None:
-    """Share of rows classified correctly."""
-    tp, _, _, tn = _confusion(labels, scores, threshold)
-    return (tp + tn) / labels.size if labels.size else None
-
-
-# Metrics where higher is better, named as in metrics/metrics.json.
-METRICS: dict[str, Callable[[Labels, Scores, float], float | None]] = {
-    "roc_auc": roc_auc,
-    "recall": recall,
-    "precision": precision,
-    "f1": f1,
-    "accuracy": accuracy,
-}
+def live_metric(name: str, labels: Labels, scores: Scores, threshold: float) -> float | None:
+    """`name` on labelled recent rows, computed as in training; None where undefined."""
+    return METRICS[name](labels, scores, threshold)
 
 
 def standard_error(name: str, labels: Labels, scores: Scores, threshold: float) -> float | None:
@@ -83,7 +51,7 @@ def standard_error(name: str, labels: Labels, scores: Scores, threshold: float) 
     (recall of the positives, precision of the flagged rows, accuracy of all
     rows, F1 roughly of the rows that enter it), so the binomial error applies.
     """
-    value = METRICS[name](labels, scores, threshold)
+    value = live_metric(name, labels, scores, threshold)
     if value is None:
         return None
     tp, fp, fn, _ = _confusion(labels, scores, threshold)
@@ -185,7 +153,7 @@ def compare_live_metrics(
         )
     checks = []
     for name, tolerance in max_drop.items():
-        live = METRICS[name](labels, scores, threshold)
+        live = live_metric(name, labels, scores, threshold)
         error = standard_error(name, labels, scores, threshold)
         reference = training.get(name)
         checks.append(

@@ -10,16 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from ..contract import DataContract
-from .concept import METRICS
-from .errors import DriftError
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from ..config_files import FrozenModel as _Frozen
+from ..config_files import load_yaml
+from ..contract.model import DataContract
+from ..errors import DriftConfigError, DriftError
+from .concept import LIVE_METRICS
 
 
 class PsiLevels(_Frozen):
@@ -56,9 +53,9 @@ class ConceptRule(_Frozen):
 
     @model_validator(mode="after")
     def _known_metrics(self) -> ConceptRule:
-        unknown = sorted(set(self.max_drop) - set(METRICS))
+        unknown = sorted(set(self.max_drop) - set(LIVE_METRICS))
         if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; known: {sorted(METRICS)}")
+            raise ValueError(f"unknown metric(s) {unknown}; known: {sorted(LIVE_METRICS)}")
         return self
 
 
@@ -130,18 +127,4 @@ def load_drift_config(path: Path) -> DriftConfig:
     Raises:
         DriftError: the file is absent, not valid YAML, or holds unknown keys or bad values.
     """
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as err:
-        raise DriftError(f"drift config not found: {path}") from err
-    except yaml.YAMLError as err:
-        raise DriftError(f"drift config {path} is not valid YAML: {err}") from err
-    if not isinstance(raw, dict):
-        raise DriftError(f"drift config {path} must be a mapping at the top level")
-    try:
-        return DriftConfig.model_validate(raw)
-    except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in err.errors()
-        )
-        raise DriftError(f"drift config {path} is invalid: {problems}") from err
+    return load_yaml(path, DriftConfig, "drift config", DriftConfigError)

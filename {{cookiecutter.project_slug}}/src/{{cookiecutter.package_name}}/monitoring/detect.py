@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..contract import DataContract
+from ..contract.model import DataContract
 from . import stats
 from .concept import ConceptResult, compare_live_metrics
 from .config import DriftConfig

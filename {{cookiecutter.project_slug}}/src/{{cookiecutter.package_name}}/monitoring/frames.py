@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..contract import DataContract
+from ..contract.model import DataContract
 
 
 @dataclass(frozen=True)

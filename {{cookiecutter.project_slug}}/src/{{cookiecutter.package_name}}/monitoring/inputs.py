@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..contract import DataContract
-from ..io.datasets import DataFileError, read_raw
-from .errors import DriftError
+from ..contract.datasets import read_raw
+from ..contract.model import DataContract
+from ..errors import DataFileError, DriftError
 from .frames import Sample, categorical_view, feature_view, missing_features, numeric_view
 from .prediction_log import read_prediction_log
 

@@ -9,7 +9,6 @@ model file exists.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..contract import DataContract
-from .errors import DriftError
-
-MODEL_FILE = "model.joblib"
-METADATA_FILE = "metadata.json"
-_VERSION_KEYS = ("model_version", "version", "registered_version")
+from ..contract.model import DataContract
+from ..errors import DriftError, ModelNotFoundError
+from ..layout import PIPELINE_FILE
+from ..train.model_store import load_model
 
 
 @dataclass(frozen=True)
@@ -32,43 +29,29 @@ class TrainedModel:
 
     pipeline: Any
     path: Path
-    version: str = "unknown"
+    version: str
     threshold: float | None = None
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except json.JSONDecodeError as err:
-        raise DriftError(f"{path} is not valid JSON: {err}") from err
-    return data if isinstance(data, dict) else {}
-
-
 def load_trained_model(model_dir: Path) -> TrainedModel | None:
-    """Load models/current/model.joblib if it exists, else None.
+    """Load the pipeline of `model_dir` (models/current) if there is one, else None.
 
     Raises:
-        DriftError: the file exists but cannot be loaded.
+        DriftError: the model exists but cannot be loaded.
     """
-    path = model_dir / MODEL_FILE
-    if not path.is_file():
+    if not (model_dir / PIPELINE_FILE).is_file():
         return None
-    import joblib
-
     try:
-        pipeline = joblib.load(path)
+        pipeline, metadata = load_model(model_dir)
+    except ModelNotFoundError as err:
+        raise DriftError(str(err)) from err
     except Exception as err:  # unpickling raises anything the pickled classes raise
-        raise DriftError(f"cannot load the model {path}: {err}") from err
-    metadata = _read_json(model_dir / METADATA_FILE)
-    version = next((str(metadata[k]) for k in _VERSION_KEYS if metadata.get(k) is not None), None)
-    threshold = metadata.get("threshold")
+        raise DriftError(f"cannot load the model {model_dir / PIPELINE_FILE}: {err}") from err
     return TrainedModel(
         pipeline=pipeline,
-        path=path,
-        version=version or "unknown",
-        threshold=float(threshold) if isinstance(threshold, int | float) else None,
+        path=model_dir / PIPELINE_FILE,
+        version=metadata.model_version,
+        threshold=metadata.threshold,
     )
 
 

@@ -21,8 +21,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..contract import DataContract
-from .errors import DriftError
+from ..contract.model import DataContract
+from ..errors import DriftError
 from .frames import categorical_view, numeric_view
 
 Kind = Literal["none", "data", "concept"]

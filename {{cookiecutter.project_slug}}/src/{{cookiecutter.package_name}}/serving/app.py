@@ -12,7 +12,6 @@ import asyncio
 import gc
 import inspect
 import logging
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,14 +24,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from .. import __version__
-from ..contract import DataContract, load_contract
-from ..monitoring.prediction_log import PredictionLogWriter
-from .config import ServingSettings
+from ..contract.model import DataContract, load_contract
+from ..errors import ModelLoadError
+from ..settings import Settings
 from .faults import Fault, parse_fault
 from .guards import BodyGuard
 from .logs import configure_logging
 from .metrics import MetricsMiddleware, ServiceMetrics
-from .predictor import LoadedModel, ModelLoadError, load_model
+from .prediction_log import PredictionLogWriter
+from .predictor import LoadedModel, load_model
 from .schema import MAX_BATCH_ROWS, Prediction, PredictionBatch, build_batch_model, build_row_model
 
 logger = logging.getLogger(__name__)
@@ -273,20 +273,19 @@ def create_app(
 
 
 def app_from_env() -> FastAPI:
-    """Factory for uvicorn: everything from ServingSettings (MLOPS_* variables)."""
-    settings = ServingSettings()
+    """Factory for uvicorn: everything from Settings (MLOPS_* variables)."""
+    settings = Settings.load()
     configure_logging(settings.log_level)
-    contract = load_contract(settings.path(settings.contract_path))
-    model_dir = settings.path(settings.model_dir)
+    contract = load_contract(settings.contract_path)
+    model_dir = settings.current_model_dir
     log = None
-    if settings.prediction_log is not None:
-        path = settings.path(settings.prediction_log)
-        log = PredictionLogWriter(path, settings.prediction_log_sample)
+    if settings.prediction_log_sample > 0:
+        log = PredictionLogWriter(settings.prediction_log_path, settings.prediction_log_sample)
     return create_app(
         contract,
         lambda: load_model(model_dir, contract),
         fault=parse_fault(settings.fault),
-        git_revision=settings.git_revision or os.environ.get("GITHUB_SHA", "unknown"),
+        git_revision=settings.git_revision,
         prediction_log=log,
         max_batch_rows=settings.max_batch_rows,
         max_body_bytes=settings.max_body_bytes,

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-class FaultConfigError(ValueError):
-    """MLOPS_FAULT holds a value this service does not know."""
+from ..errors import FaultConfigError
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from ..contract import DataContract
+from ..contract.model import DataContract
 
 
 def typed_row(raw: dict[str, str], contract: DataContract) -> dict[str, Any]:

@@ -8,7 +8,6 @@ export declared for each contract column.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -18,20 +17,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..contract import DataContract
-from ..core.versions import model_version
+from ..contract.model import DataContract
+from ..errors import ModelLoadError
+from ..layout import METADATA_FILE, ONNX_FILE, PIPELINE_FILE, ModelMetadata
 
 logger = logging.getLogger(__name__)
 
-ONNX_FILE = "model.onnx"
-PIPELINE_FILE = "model.joblib"
-METADATA_FILE = "metadata.json"
 
 Row = Mapping[str, Any]
-
-
-class ModelLoadError(RuntimeError):
-    """The model folder is missing or unusable; the message says what to do."""
 
 
 class Predictor(Protocol):
@@ -122,26 +115,28 @@ class LoadedModel:
     """A predictor with what the service reports about it."""
 
     predictor: Predictor
-    metadata: dict[str, Any]
+    metadata: ModelMetadata
 
     @property
     def version(self) -> str:
-        """Registry version when training registered one, else the run id or 'local'."""
-        return model_version(self.metadata)
+        """The model version (layout.ModelMetadata's one rule)."""
+        return self.metadata.model_version
 
     @property
     def threshold(self) -> float:
         """Decision threshold the model was evaluated with."""
-        return float(self.metadata.get("threshold", 0.5))
+        return self.metadata.threshold
 
 
 def load_model(model_dir: Path, contract: DataContract) -> LoadedModel:
     """The ONNX model if exported, else the pipeline with a clear warning."""
-    metadata_path = model_dir / METADATA_FILE
-    if not metadata_path.is_file():
+    if not (model_dir / METADATA_FILE).is_file():
         raise ModelLoadError(f"no trained model in {model_dir}: run `make train` first")
-    metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
-    trained_with = metadata.get("contract_fingerprint")
+    try:
+        metadata = ModelMetadata.read(model_dir)
+    except ValueError as err:
+        raise ModelLoadError(f"{model_dir / METADATA_FILE} is unreadable: {err}") from err
+    trained_with = metadata.contract_fingerprint
     if trained_with and trained_with != contract.fingerprint():
         raise ModelLoadError(
             f"the model in {model_dir} was trained with data contract {trained_with}, "

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from ..contract import DataContract
+from ..contract.model import DataContract
 
 MAX_BATCH_ROWS = 1000
 

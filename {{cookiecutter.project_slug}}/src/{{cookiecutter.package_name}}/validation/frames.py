@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..contract import DataContract
+from ..contract.model import DataContract
 from .plan import FIELDS_MISSING, positive_indicator
 from .rules import DataRules
 

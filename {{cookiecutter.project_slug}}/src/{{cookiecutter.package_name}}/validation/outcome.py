@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..layout import CheckRecord, ValidationRecord
 from .plan import Check
 
 Status = Literal["passed", "failed", "skipped"]
@@ -42,19 +43,23 @@ class CheckResult:
     examples: tuple[str, ...] = ()
     unexpected_count: int | None = None
 
+    def to_record(self) -> CheckRecord:
+        """The form `reports/data_validation.json` stores (see layout.CheckRecord)."""
+        return CheckRecord(
+            key=self.check.key,
+            column=self.check.column,
+            rule=self.check.rule,
+            status=self.status,
+            observed=self.observed,
+            unexpected_count=self.unexpected_count,
+            examples=self.examples,
+            expectation=self.check.expectation,
+            stage=self.check.stage,
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, for `reports/data_validation.json`."""
-        return {
-            "key": self.check.key,
-            "column": self.check.column,
-            "rule": self.check.rule,
-            "status": self.status,
-            "observed": self.observed,
-            "unexpected_count": self.unexpected_count,
-            "examples": list(self.examples),
-            "expectation": self.check.expectation,
-            "stage": self.check.stage,
-        }
+        """JSON-ready form of `to_record`."""
+        return self.to_record().model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -118,21 +123,25 @@ class ValidationOutcome:
         ]
         return head + "\n" + format_table(rows)
 
+    def to_record(self) -> ValidationRecord:
+        """The form `reports/data_validation.json` stores (see layout.ValidationRecord)."""
+        return ValidationRecord(
+            source=self.source,
+            success=self.success,
+            rows=self.rows,
+            columns=self.columns,
+            seconds=round(self.seconds, 3),
+            setup_seconds=round(self.setup_seconds, 3),
+            contract=self.contract,
+            checks=len(self.results),
+            failed=len(self.failures),
+            skipped=len(self.skipped),
+            results=tuple(r.to_record() for r in self.results),
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, for `reports/data_validation.json`."""
-        return {
-            "source": self.source,
-            "success": self.success,
-            "rows": self.rows,
-            "columns": self.columns,
-            "seconds": round(self.seconds, 3),
-            "setup_seconds": round(self.setup_seconds, 3),
-            "contract": self.contract,
-            "checks": len(self.results),
-            "failed": len(self.failures),
-            "skipped": len(self.skipped),
-            "results": [r.to_dict() for r in self.results],
-        }
+        """JSON-ready form of `to_record`."""
+        return self.to_record().model_dump(mode="json")
 
 
 def _cell(text: str, width: int) -> list[str]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..contract import Bounds, DataContract
+from ..contract.model import Bounds, DataContract
 from .rules import DataRules
 
 Stage = Literal["file", "derived"]

@@ -18,10 +18,6 @@ from typing import Any
 
 from .outcome import CheckResult, ValidationOutcome
 
-JSON_NAME = "data_validation.json"
-HTML_NAME = "data_validation.html"
-DOCS_DIR = "data_docs"
-
 _CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
        margin: 2rem auto; max-width: 78rem; padding: 0 1rem; color: #1f2328; }

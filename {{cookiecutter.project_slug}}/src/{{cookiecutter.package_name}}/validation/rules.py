@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..contract import ContractError, DataContract
+from ..config_files import FrozenModel, load_yaml
+from ..contract.model import DataContract
+from ..errors import ContractError
 
 
 class _Rule(BaseModel, ABC):
@@ -144,10 +145,8 @@ class BlankOnlyWhen(_Rule):
 Rule = Annotated[ApproxProduct | BlankOnlyWhen, Field(discriminator="kind")]
 
 
-class DataRules(BaseModel):
+class DataRules(FrozenModel):
     """All cross-column rules of a data set (possibly none)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     rules: tuple[Rule, ...] = ()
 
@@ -200,22 +199,8 @@ def load_rules(path: Path, contract: DataContract) -> DataRules:
     Raises:
         ContractError: the file is missing, not YAML, or describes invalid rules.
     """
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ContractError(
-            f"data rules not found: {path} (write `rules: []` there to have none)"
-        ) from err
-    except yaml.YAMLError as err:
-        raise ContractError(f"data rules {path} are not valid YAML: {err}") from err
-    if not isinstance(raw, dict):
-        raise ContractError(f"data rules {path} must be a mapping with a `rules` list")
-    try:
-        rules = DataRules.model_validate(raw)
-    except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in err.errors()
-        )
-        raise ContractError(f"data rules {path} are invalid: {problems}") from err
+    if not path.is_file():
+        raise ContractError(f"data rules not found: {path} (write `rules: []` there to have none)")
+    rules = load_yaml(path, DataRules, "data rules", ContractError)
     rules.check_against(contract)
     return rules

@@ -15,15 +15,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..contract import DataContract, load_contract
-from ..io.datasets import fields_per_line, read_raw
+from ..contract.datasets import fields_per_line, read_raw
+from ..contract.model import DataContract, load_contract
+from ..errors import DataValidationError
+from ..layout import DATA_DOCS_DIR, DATA_VALIDATION_HTML, DATA_VALIDATION_JSON
 from ..settings import Settings
 from .engine import GxEngine
-from .errors import DataValidationError
 from .frames import derived_view, file_view
 from .outcome import ValidationOutcome, interpret
 from .plan import Check, build_plan
-from .report import DOCS_DIR, HTML_NAME, JSON_NAME, write_html, write_json
+from .report import write_html, write_json
 from .rules import DataRules, load_rules
 
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -109,11 +110,13 @@ class DataValidator:
 
     def write_reports(self, validation: Validation, reports_dir: Path) -> list[Path]:
         """Write the JSON result, GX Data Docs and the offline HTML page; return their paths."""
-        docs = self.engine.build_data_docs(reports_dir / DOCS_DIR)
+        docs = self.engine.build_data_docs(reports_dir / DATA_DOCS_DIR)
         links = {"index": docs.index} | {f"{k} view results": v for k, v in docs.pages.items()}
         return [
-            write_html(validation.outcome, reports_dir / HTML_NAME, links),
-            write_json(validation.outcome, validation.documents, reports_dir / JSON_NAME),
+            write_html(validation.outcome, reports_dir / DATA_VALIDATION_HTML, links),
+            write_json(
+                validation.outcome, validation.documents, reports_dir / DATA_VALIDATION_JSON
+            ),
             docs.index,
         ]
 
@@ -163,8 +166,8 @@ def validate_file(
 
 def project_validator(settings: Settings) -> DataValidator:
     """A validator for the project's configured contract and rules."""
-    contract = load_contract(settings.path(settings.contract_path))
-    return DataValidator(contract, load_rules(settings.path(settings.data_rules_path), contract))
+    contract = load_contract(settings.contract_path)
+    return DataValidator(contract, load_rules(settings.data_rules_path, contract))
 
 
 def validate_project_data(
@@ -182,9 +185,9 @@ def validate_project_data(
     """
     validator = validator or project_validator(settings)
     return validate_file(
-        path or settings.path(settings.data_path),
+        path or settings.data_path,
         validator.contract,
         validator.rules,
         validator=validator,
-        reports_dir=settings.path(settings.reports_dir),
+        reports_dir=settings.reports_dir,
     )

@@ -1,0 +1,252 @@
+"""The `deploy` command: release, status, rollback and stop, on the local or the AWS platform.
+
+Both platforms implement `lifecycle.Platform`, so one dispatch serves them:
+the platform is built, then the action runs the same way on either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..commands import Command
+from ..contract.model import load_contract
+from ..errors import DeployError
+from ..layout import METADATA_FILE, ModelMetadata
+from ..serving.payloads import sample_rows
+from ..settings import Settings
+from .config import DeployConfig, load_deploy_config
+from .health import HealthLimits
+from .lifecycle import Clock, Outcome, Platform, Policy, Release, SystemClock, run_release
+from .validation import http_validator
+
+if TYPE_CHECKING:
+    from .aws import AwsClients
+    from .local import LocalPlatform
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """What the command line asked for."""
+
+    action: str = "release"  # release | status | rollback | stop
+    platform: str = "local"
+    model_dir: Path | None = None
+    image_digest: str | None = None
+    model_version: str | None = None
+    fault: str = ""
+    production_port: int | None = None
+    test_port: int | None = None
+    force: bool = False
+
+
+def log(message: str) -> None:
+    """Progress line in the style of the other commands."""
+    print(f"[deploy] {message}", flush=True)
+
+
+def policy_from(config: DeployConfig) -> Policy:
+    """The lifecycle's knobs from config/deploy.yaml."""
+    return Policy(
+        steps=config.traffic.steps,
+        step_seconds=config.traffic.step_seconds,
+        bake_seconds=config.bake.seconds,
+        poll_seconds=config.bake.poll_seconds,
+        ready_timeout_seconds=config.validation.ready_timeout_seconds,
+        settle_timeout_seconds=config.aws.timeout_minutes * 60,
+        limits=HealthLimits(
+            max_error_rate=config.bake.max_error_rate,
+            max_p95_ms=config.bake.max_p95_ms,
+            min_requests=config.bake.min_requests,
+        ),
+    )
+
+
+def local_release(settings: Settings, request: DeployRequest) -> Release:
+    """The model folder to release (default models/current) and the version it reports."""
+    folder = request.model_dir or settings.current_model_dir
+    if not (folder / METADATA_FILE).is_file():
+        raise DeployError(f"no trained model in {folder}: run `make train` first")
+    try:
+        version = request.model_version or ModelMetadata.read(folder).model_version
+    except ValueError as err:
+        raise DeployError(f"{folder / METADATA_FILE} is unreadable: {err}") from err
+    return Release(version=version, source=str(folder.resolve()), fault=request.fault)
+
+
+def aws_release(request: DeployRequest) -> Release:
+    """The image to release on AWS and the version it must report."""
+    if not request.image_digest or not request.model_version:
+        raise DeployError("--platform aws needs --image-digest sha256:… and --model-version")
+    return Release(version=request.model_version, source=request.image_digest)
+
+
+def print_outcome(outcome: Outcome) -> None:
+    """Phase timings, then the verdict."""
+    for phase, seconds in outcome.timings.items():
+        log(f"  {phase:<24} {seconds:7.2f} s")
+    if outcome.released:
+        log(f"RELEASED {outcome.version}")
+    else:
+        log(f"ROLLED BACK {outcome.version}: {outcome.reason}")
+
+
+def execute(
+    settings: Settings,
+    config: DeployConfig,
+    platform: Platform,
+    release: Release,
+    *,
+    policy: Policy,
+    clock: Clock,
+) -> Outcome:
+    """Run the lifecycle with the HTTP validator and print how it went."""
+    contract = load_contract(settings.contract_path)
+    rows = sample_rows(settings.data_path, contract, config.validation.smoke_predictions, seed=11)
+    validate = http_validator(settings, rows, config.validation.load)
+    outcome = run_release(platform, release, policy=policy, validate=validate, clock=clock, log=log)
+    print_outcome(outcome)
+    return outcome
+
+
+def local_platform(
+    settings: Settings, config: DeployConfig, request: DeployRequest
+) -> LocalPlatform:
+    """The nginx + processes platform on this machine."""
+    from .local import LocalPlatform
+
+    return LocalPlatform(
+        settings,
+        config.local,
+        log=log,
+        production_port=request.production_port,
+        test_port=request.test_port,
+        ready_timeout=config.validation.ready_timeout_seconds,
+    )
+
+
+def run_platform(
+    settings: Settings,
+    config: DeployConfig,
+    platform: Platform,
+    request: DeployRequest,
+    *,
+    policy: Policy,
+    clock: Clock,
+) -> int:
+    """Every action, the same way on every platform."""
+    if request.action == "status":
+        print(json.dumps(platform.status(), indent=2, default=str))
+        return 0
+    if request.action == "stop":
+        with platform.locked():
+            stopped = platform.stop_all()
+        log(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+        return 0
+    with platform.locked():
+        for note in platform.recover():
+            log(f"recovered: {note}")
+        if request.action == "rollback":
+            release = platform.previous_release()
+            log(f"rolling back to {release.version} through a full blue/green release")
+        else:
+            release = (
+                aws_release(request) if platform.name == "aws" else local_release(settings, request)
+            )
+            if platform.live_version() == release.version and not request.force:
+                log(f"{release.version} is already live")
+                return 0
+        log(f"releasing {release.version} on {platform.name}")
+        outcome = execute(settings, config, platform, release, policy=policy, clock=clock)
+    log(f"production serves {platform.live_version()}")
+    return 0 if outcome.released else 1
+
+
+def run_configured(
+    settings: Settings,
+    config: DeployConfig,
+    request: DeployRequest,
+    *,
+    clients: AwsClients | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """Build the requested platform from `config` and run the action on it."""
+    clock = clock or SystemClock()
+    policy = policy_from(config)
+    platform: Platform
+    if request.platform == "aws":
+        from .aws import AwsClients, AwsPlatform
+
+        policy = replace(policy, poll_seconds=config.aws.poll_seconds)
+        platform = AwsPlatform(
+            settings,
+            config.aws,
+            clients or AwsClients.create(config.aws.region),
+            policy=policy,
+            log=log,
+            sleep=clock.sleep,
+        )
+    else:
+        platform = local_platform(settings, config, request)
+    return run_platform(settings, config, platform, request, policy=policy, clock=clock)
+
+
+def run_deploy(settings: Settings, request: DeployRequest) -> int:
+    """Dispatch `deploy <action> --platform <name>` with config/deploy.yaml."""
+    return run_configured(settings, load_deploy_config(settings.deploy_config_path), request)
+
+
+def _deploy(args: argparse.Namespace, settings: Settings) -> int:
+    return run_deploy(
+        settings,
+        DeployRequest(
+            action=args.action,
+            platform=args.platform,
+            model_dir=args.model_dir,
+            image_digest=args.image_digest,
+            model_version=args.model_version,
+            fault=args.fault,
+            production_port=args.production_port,
+            test_port=args.test_port,
+            force=args.force,
+        ),
+    )
+
+
+def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=["release", "status", "rollback", "stop"],
+        default="release",
+        help="release (default) a new version, show the status, roll back to the previous "
+        "release, or stop everything the local platform runs",
+    )
+    parser.add_argument("--platform", choices=["local", "aws"], default="local")
+    parser.add_argument(
+        "--model-dir", type=Path, default=None, help="local: model folder (default models/current)"
+    )
+    parser.add_argument(
+        "--model-version",
+        default=None,
+        help="the version /version must report (default: from the model's metadata)",
+    )
+    parser.add_argument("--image-digest", default=None, help="aws: image to release (sha256:…)")
+    parser.add_argument(
+        "--fault",
+        default="",
+        help="local rehearsal: MLOPS_FAULT for green (crash, never-ready, error, slow:<ms>)",
+    )
+    parser.add_argument("--production-port", type=int, default=None, help="local: nginx port")
+    parser.add_argument("--test-port", type=int, default=None, help="local: nginx test port")
+    parser.add_argument(
+        "--force", action="store_true", help="release even if the version is already live"
+    )
+
+
+COMMANDS = (
+    Command("deploy", "blue/green release with automatic rollback", _deploy, _deploy_arguments),
+)

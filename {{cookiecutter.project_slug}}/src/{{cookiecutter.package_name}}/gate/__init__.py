@@ -1,0 +1,1 @@
+"""The quality gate: compare a candidate with its baseline, and the pull-request report."""

@@ -1,0 +1,96 @@
+"""Find the baseline metrics a candidate is compared with.
+
+Default: the target branch's committed `metrics/metrics.json` (read with
+`git show`, no server needed). With a tracking server configured, the model
+registry's `champion` alias is the baseline instead: that is what production
+runs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..layout import CHAMPION_ALIAS
+from ..train.metrics_file import parse_metrics, read_metrics
+from .config import BaselineSource
+
+Metrics = dict[str, Any]
+
+
+def git_ref_for_pull_request(configured: str) -> str:
+    """In a pull request, GitHub names the target branch in GITHUB_BASE_REF."""
+    base = os.environ.get("GITHUB_BASE_REF")
+    return f"origin/{base}" if base else configured
+
+
+def git_show(ref: str, path: Path, cwd: Path) -> str | None:
+    """The file's text at `ref`, or None when the ref or the file does not exist there."""
+    try:
+        result = subprocess.run(
+            ["git", "show", f"{ref}:{path.as_posix()}"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:  # git itself is not installed
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def git_baseline(source: BaselineSource, project_dir: Path) -> tuple[Metrics | None, str]:
+    """Committed metrics on the target branch; falls back to the local branch of that name."""
+    ref = git_ref_for_pull_request(source.git_ref)
+    candidates = [ref] + ([ref.removeprefix("origin/")] if ref.startswith("origin/") else [])
+    for candidate_ref in candidates:
+        text = git_show(candidate_ref, source.metrics_path, project_dir)
+        if text is None:
+            continue
+        label = f"{candidate_ref}:{source.metrics_path.as_posix()}"
+        return parse_metrics(text, f"baseline {label}"), label
+    return None, f"{ref}:{source.metrics_path.as_posix()} (not found)"
+
+
+def uses_tracking_server(tracking_uri: str) -> bool:
+    """A remote MLflow server (not the local SQLite file or a folder)."""
+    return tracking_uri.startswith(("http://", "https://", "databricks"))
+
+
+def registry_baseline(tracking_uri: str, model_name: str) -> tuple[Metrics | None, str]:
+    """Metrics logged with the model version that holds the `champion` alias."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow  # heavy import, only on this path
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    label = f"registry {model_name}@{CHAMPION_ALIAS}"
+    try:
+        version = client.get_model_version_by_alias(model_name, CHAMPION_ALIAS)
+    except MlflowException:
+        return None, f"{label} (no champion yet)"
+    if version.run_id is None:
+        return None, f"{label} (version {version.version} has no run)"
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(
+            run_id=version.run_id,
+            artifact_path="metrics/metrics.json",
+            dst_path=tmp,
+            tracking_uri=tracking_uri,
+        )
+        return read_metrics(Path(local)), f"{label} (version {version.version})"
+
+
+def load_baseline(
+    source: BaselineSource, project_dir: Path, tracking_uri: str, model_name: str
+) -> tuple[Metrics | None, str]:
+    """Resolve the configured source ('auto' picks the registry only with a server)."""
+    kind = source.source
+    if kind == "auto":
+        kind = "registry" if uses_tracking_server(tracking_uri) else "git"
+    if kind == "registry":
+        return registry_baseline(tracking_uri, model_name)
+    return git_baseline(source, project_dir)

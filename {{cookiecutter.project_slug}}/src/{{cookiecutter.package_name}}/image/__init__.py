@@ -1,0 +1,1 @@
+"""The serving image: what it is called and contains (spec), and the container engine."""

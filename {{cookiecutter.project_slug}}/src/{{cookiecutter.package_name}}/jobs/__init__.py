@@ -1,1 +1,0 @@
-"""The pipeline steps behind the CLI commands: they wire core logic to io side effects."""

@@ -1,0 +1,284 @@
+"""The `drift` and `simulate-drift` commands.
+
+`drift` reads the training data (reference) and recent data (the service's
+prediction log by default), scores both with the current model when there is
+one, runs the checks of monitoring/detect.py and writes reports/drift.json,
+drift.md and drift.html. It exits 1 when anything drifted, so a scheduled CI
+job turns red and, when configured, a Slack message or a GitHub issue goes out:
+the signal to look at the report and retrain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ..contract.model import DataContract, load_contract
+from ..errors import DriftError, MetricsFileError
+from ..layout import DRIFT_HTML, DRIFT_JSON, DRIFT_MARKDOWN, METRICS_FILE, SIMULATED_DIR
+from ..settings import PACKAGE_NAME, Settings
+from ..train.metrics_file import read_metrics
+from .config import DriftConfig, load_drift_config
+from .detect import DriftResult, detect_drift
+from .fetch import fetch
+from .frames import Sample
+from .inputs import attach_labels, load_current, read_table, sample_from_table
+from .model import TrainedModel, load_trained_model, score
+from .notify import notify
+from .render import to_dict, to_html, to_markdown
+from .simulate import Kind, resample, simulate
+
+DEFAULT_THRESHOLD = 0.5
+
+
+def _training_metrics(settings: Settings) -> tuple[dict[str, float] | None, float | None]:
+    """The `metrics` section of metrics/metrics.json and the model's decision threshold."""
+    path = settings.metrics_dir / METRICS_FILE
+    if not path.is_file():
+        return None, None
+    try:
+        doc = read_metrics(path)
+    except MetricsFileError as err:
+        raise DriftError(str(err)) from err
+    numbers = {k: float(v) for k, v in doc["metrics"].items() if isinstance(v, int | float)}
+    threshold = (doc.get("model") or {}).get("threshold")
+    return numbers, float(threshold) if isinstance(threshold, int | float) else None
+
+
+def _current_sample(
+    settings: Settings,
+    contract: DataContract,
+    *,
+    config: DriftConfig,
+    current: Path | None,
+    reference_raw: pd.DataFrame,
+    reference_path: Path,
+    notes: list[str],
+) -> Sample:
+    if current is not None:
+        return load_current(settings.path(current), contract)
+    log = settings.prediction_log_path
+    if log.exists():
+        return load_current(log, contract)
+    rows, seed = config.fallback.rows, config.fallback.seed
+    notes.append(
+        f"no prediction log at {log}: checked a fresh resample of the training data instead "
+        f"({rows} rows, seed {seed}); this shows the check runs, not that production is healthy"
+    )
+    return sample_from_table(
+        resample(reference_raw, rows, seed),
+        contract,
+        f"resample of {reference_path} ({rows} rows, seed {seed})",
+    )
+
+
+def _with_scores(
+    model: TrainedModel | None,
+    reference: Sample,
+    current: Sample,
+    contract: DataContract,
+    notes: list[str],
+) -> tuple[Sample, Sample]:
+    if model is None:
+        notes.append(
+            "no trained model in models/current: prediction-score drift and live metrics "
+            "are skipped (run `make train`)"
+        )
+        return reference, current
+    try:
+        reference = dataclasses.replace(
+            reference, scores=score(model, reference.features, contract)
+        )
+        if current.scores is None:
+            current = dataclasses.replace(current, scores=score(model, current.features, contract))
+            notes.append(f"current data has no scores: scored with model version {model.version}")
+    except DriftError as err:
+        notes.append(f"score checks skipped: {err}")
+        return dataclasses.replace(reference, scores=None), dataclasses.replace(
+            current, scores=None
+        )
+    if current.model_versions:
+        seen = ", ".join(f"{v} ({n} rows)" for v, n in sorted(current.model_versions.items()))
+        notes.append(f"model versions in the log: {seen}")
+        if model.version not in current.model_versions:
+            notes.append(
+                f"the log was scored by other model versions than models/current "
+                f"({model.version}): a score shift may come from the model change"
+            )
+    return reference, current
+
+
+def check_drift(
+    settings: Settings,
+    reference: Path | None = None,
+    current: Path | None = None,
+    labels: Path | None = None,
+) -> DriftResult:
+    """Load everything, run the checks, return the result (no files written)."""
+    contract = load_contract(settings.contract_path)
+    config = load_drift_config(settings.drift_config_path)
+    config.check_against(contract)
+    reference_path = settings.path(reference or settings.data_path)
+    reference_raw = read_table(reference_path)
+    reference_sample = sample_from_table(reference_raw, contract, str(reference_path))
+    notes: list[str] = []
+    current_sample = _current_sample(
+        settings,
+        contract,
+        config=config,
+        current=current,
+        reference_raw=reference_raw,
+        reference_path=reference_path,
+        notes=notes,
+    )
+    if labels is not None:
+        current_sample = attach_labels(current_sample, settings.path(labels), contract)
+    model = load_trained_model(settings.current_model_dir)
+    reference_sample, current_sample = _with_scores(
+        model, reference_sample, current_sample, contract, notes
+    )
+    training_metrics, metrics_threshold = _training_metrics(settings)
+    threshold = (model.threshold if model else None) or metrics_threshold or DEFAULT_THRESHOLD
+    return detect_drift(
+        reference_sample,
+        current_sample,
+        contract,
+        config,
+        training_metrics=training_metrics,
+        threshold=threshold,
+        notes=tuple(notes),
+    )
+
+
+def write_reports(result: DriftResult, directory: Path) -> list[Path]:
+    """reports/drift.json, drift.md and drift.html; returns their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    outputs = {
+        DRIFT_JSON: json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n",
+        DRIFT_MARKDOWN: to_markdown(result),
+        DRIFT_HTML: to_html(result),
+    }
+    paths = []
+    for name, text in outputs.items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _print_summary(result: DriftResult) -> None:
+    for note in result.notes:
+        print(f"note: {note}")
+    for check in result.columns:
+        if check.status != "ok":
+            print(f"  {check.status:5} {check.column}: {'; '.join(check.reasons)} ({check.change})")
+    for missing in result.missing:
+        if missing.drifted:
+            print(
+                f"  drift {missing.column}: missing values "
+                f"{missing.reference_rate:.1%} → {missing.current_rate:.1%}"
+            )
+    if result.concept is not None:
+        for metric in result.concept.checks:
+            if metric.degraded:
+                print(
+                    f"  drift {metric.name}: {metric.training:.3f} in training → "
+                    f"{metric.live:.3f} live (max drop {metric.max_drop:g})"
+                )
+        if result.concept.note:
+            print(f"note: live metrics: {result.concept.note}")
+    print(result.headline())
+
+
+def run_drift(
+    settings: Settings,
+    reference: Path | None = None,
+    current: Path | None = None,
+    labels: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """The `drift` command: check, write the reports, notify on drift; 1 when drift was found."""
+    result = check_drift(settings, reference, current, labels)
+    paths = write_reports(result, settings.reports_dir)
+    _print_summary(result)
+    print("reports: " + ", ".join(str(p) for p in paths))
+    if result.failed:
+        body = to_markdown(result)
+        for delivery in notify(result.headline(), body, os.environ if env is None else env):
+            print(f"{'notified' if delivery.ok else 'warning'}: {delivery.detail}")
+    return 1 if result.failed else 0
+
+
+def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise DriftError(f"{what} must look like COLUMN=VALUE, got {item!r}")
+        pairs[name] = value
+    return pairs
+
+
+def run_simulate(
+    settings: Settings,
+    kind: Kind,
+    *,
+    output: Path | None = None,
+    rows: int | None = None,
+    seed: int | None = None,
+    shifts: Sequence[str] = (),
+    segment: Sequence[str] = (),
+) -> int:
+    """The `simulate-drift` command: write a drifted resample of the training data."""
+    contract = load_contract(settings.contract_path)
+    config = load_drift_config(settings.drift_config_path)
+    config.check_against(contract)
+    spec = config.simulation
+    try:
+        factors = {k: float(v) for k, v in _pairs(shifts, "--shift").items()} or spec.data_drift
+    except ValueError as err:
+        raise DriftError(f"--shift factors must be numbers: {err}") from err
+    chosen_segment: dict[str, str | int] = dict(_pairs(segment, "--segment")) or (
+        dict(spec.concept_drift.segment) if spec.concept_drift else {}
+    )
+    source = settings.data_path
+    frame = simulate(
+        read_table(source),
+        contract,
+        kind,
+        rows=rows or spec.rows,
+        seed=spec.seed if seed is None else seed,
+        factors=factors,
+        segment=chosen_segment,
+    )
+    path = settings.path(output or settings.reports_dir / SIMULATED_DIR / f"{kind}.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    what = {
+        "none": "no drift (a plain resample)",
+        "data": "data drift: " + ", ".join(f"{k} x{v:g}" for k, v in factors.items()),
+        "concept": f"concept drift: labels flipped where {chosen_segment}",
+    }[kind]
+    print(f"wrote {len(frame)} rows with {what} to {path}")
+    print(f"check it: {PACKAGE_NAME} drift --current {path}")
+    return 0
+
+
+def run_fetch_predictions(settings: Settings, uri: str | None) -> int:
+    """Copy the configured log (MLOPS_PREDICTION_LOG_URI) to the prediction log path."""
+    source = uri or settings.prediction_log_uri
+    target = settings.prediction_log_path
+    if not source:
+        print("fetch-predictions: MLOPS_PREDICTION_LOG_URI is not set: nothing to fetch")
+        return 0
+    fetch(source, target)
+    print(f"fetch-predictions: {source} -> {target} ({target.stat().st_size:,} bytes)")
+    return 0

@@ -1,0 +1,1 @@
+"""Training: split, features, estimator, metrics, model checks; the model store and tracking."""

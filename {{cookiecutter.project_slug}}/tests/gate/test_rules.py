@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }}.errors import GateConfigError
+from {{ cookiecutter.package_name }}.gate.config import GateConfig, load_gate_config
+from {{ cookiecutter.package_name }}.gate.rules import Comparison, compare, reproduction_checks
+
+from .conftest import metrics_document, modified
+
+
+@pytest.fixture(scope="module")
+def config(project_dir: Path) -> GateConfig:
+    return load_gate_config(project_dir / "config" / "gates.yaml")
+
+
+BASELINE = metrics_document()
+
+REGRESSIONS = [
+    pytest.param(modified(BASELINE, "metrics/roc_auc", 0.81), "roc_auc", id="roc-auc-drop"),
+    pytest.param(modified(BASELINE, "metrics/recall", 0.62), "recall", id="recall-drop"),
+    pytest.param(
+        modified(BASELINE, "slices/Contract/Two year/roc_auc", 0.60),
+        "Contract=Two year roc_auc",
+        id="slice-collapse",
+    ),
+    pytest.param(modified(BASELINE, "latency_ms/p95", 12.0), "latency p95 (ms)", id="latency-x2"),
+    pytest.param(
+        modified(BASELINE, "model/size_bytes", 1_000_000), "model size (bytes)", id="size-x5"
+    ),
+    pytest.param(modified(BASELINE, "metrics/log_loss", 0.50), "log_loss", id="log-loss-rise"),
+]
+
+
+@pytest.mark.parametrize(("candidate", "subject"), REGRESSIONS)
+def test_injected_regressions_are_blocked(
+    config: GateConfig, candidate: dict[str, object], subject: str
+) -> None:
+    result = compare(candidate, BASELINE, config, "origin/main")
+    assert not result.passed
+    assert [c.subject for c in result.failures] == [subject]
+    assert result.failures[0].reason
+
+
+def test_improvement_passes(config: GateConfig) -> None:
+    better = metrics_document(roc_auc=0.86, recall=0.70, log_loss=0.40)
+    assert compare(better, BASELINE, config, "origin/main").passed
+
+
+def test_noise_within_tolerance_passes(config: GateConfig) -> None:
+    noisy = metrics_document(roc_auc=0.8395, recall=0.655, brier=0.1405)
+    noisy = modified(noisy, "latency_ms/p95", 6.3)
+    assert compare(noisy, BASELINE, config, "origin/main").passed
+
+
+def test_missing_baseline_passes_and_says_so(config: GateConfig) -> None:
+    result = compare(BASELINE, None, config, None)
+    assert result.passed
+    assert "No baseline" in result.notes[0]
+    assert {c.gate for c in result.checks} == {"floor"}
+
+
+def test_floors_apply_without_baseline(config: GateConfig) -> None:
+    weak = metrics_document(roc_auc=0.62)
+    result = compare(weak, None, config, None)
+    assert [c.subject for c in result.failures] == ["roc_auc"]
+    assert "required ≥ 0.8" in result.failures[0].reason
+
+
+def test_changed_data_is_said_and_regression_gates_skip(config: GateConfig) -> None:
+    other_data = modified(metrics_document(roc_auc=0.80), "data/fingerprint", "f" * 64)
+    result = compare(other_data, BASELINE, config, "origin/main")
+    assert result.data_changed
+    assert "data changed" in result.notes[0]
+    assert all(c.status == "skip" for c in result.checks if c.gate == "regression")
+    assert result.passed
+
+
+def test_missing_candidate_metric_fails(config: GateConfig) -> None:
+    candidate = metrics_document()
+    del candidate["metrics"]["recall"]
+    result = compare(candidate, BASELINE, config, "origin/main")
+    assert "recall" in {c.subject for c in result.failures}
+
+
+def test_small_slices_are_not_gated(config: GateConfig) -> None:
+    tiny = modified(BASELINE, "slices/Contract/Two year/n", 10)
+    candidate = modified(tiny, "slices/Contract/Two year/roc_auc", 0.5)
+    assert compare(candidate, tiny, config, "origin/main").passed
+
+
+def test_comparison_round_trips_through_json(config: GateConfig) -> None:
+    result = compare(modified(BASELINE, "metrics/roc_auc", 0.7), BASELINE, config, "x")
+    again = Comparison.from_dict(result.to_dict())
+    assert again == result
+
+
+def test_reproduction_shows_both_values() -> None:
+    fresh = metrics_document(roc_auc=0.8412)
+    checks = reproduction_checks(BASELINE, fresh, 1e-6)
+    failed = [c for c in checks if c.status == "fail"]
+    assert [c.subject for c in failed] == ["roc_auc"]
+    assert "committed 0.84" in failed[0].reason
+    assert "re-trained 0.8412" in failed[0].reason
+    assert all(c.status == "pass" for c in reproduction_checks(BASELINE, BASELINE, 1e-6))
+
+
+def test_bad_gate_config_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "gates.yaml"
+    path.write_text("floors: {roc_auc: high}\n")
+    with pytest.raises(GateConfigError, match=r"gate configuration .* is invalid: floors.roc_auc"):
+        load_gate_config(path)

@@ -1,0 +1,117 @@
+"""A small fitted model, samples and a scratch project for the drift tests.
+
+Training the real model is another command's job; these tests only need a
+fitted scikit-learn pipeline shaped like it (predict_proba on the contract's
+feature columns), trained once per session in about a second.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import precision_score, recall_score, roc_auc_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from {{ cookiecutter.package_name }}.contract.datasets import read_raw, to_typed
+from {{ cookiecutter.package_name }}.layout import (
+    METRICS_FILE,
+    PIPELINE_FILE,
+    MetricsRecord,
+    ModelFacts,
+)
+from {{ cookiecutter.package_name }}.monitoring.frames import Sample, categorical_view, feature_view
+from {{ cookiecutter.package_name }}.monitoring.model import TrainedModel, score
+from {{ cookiecutter.package_name }}.settings import Settings
+
+from ..conftest import PROJECT_DIR, SAMPLE, contract, model_metadata
+
+__all__ = ["PROJECT_DIR", "contract"]
+
+
+@functools.cache
+def raw_sample() -> pd.DataFrame:
+    return read_raw(SAMPLE)
+
+
+@functools.cache
+def trained() -> tuple[Pipeline, MetricsRecord]:
+    """A logistic regression on the whole sample and its metrics document."""
+    spec = contract()
+    typed = to_typed(raw_sample(), spec)
+    pipeline = Pipeline(
+        [
+            (
+                "features",
+                ColumnTransformer(
+                    [
+                        ("numeric", StandardScaler(), list(spec.numeric)),
+                        (
+                            "categorical",
+                            OneHotEncoder(handle_unknown="ignore"),
+                            list(spec.categorical),
+                        ),
+                    ]
+                ),
+            ),
+            ("model", LogisticRegression(max_iter=1000)),
+        ]
+    )
+    labels = typed[spec.target.column]
+    pipeline.fit(typed[spec.feature_columns], labels)
+    scores = pipeline.predict_proba(typed[spec.feature_columns])[:, 1]
+    positive = (labels == spec.target.positive).to_numpy()
+    metrics = MetricsRecord(
+        model=ModelFacts(estimator="LogisticRegression", threshold=0.5),
+        metrics={
+            "roc_auc": float(roc_auc_score(positive, scores)),
+            "recall": float(recall_score(positive, scores >= 0.5)),
+            "precision": float(precision_score(positive, scores >= 0.5)),
+        },
+    )
+    return pipeline, metrics
+
+
+def reference_sample() -> Sample:
+    raw = raw_sample()
+    spec = contract()
+    return Sample(
+        features=feature_view(raw, spec),
+        labels=categorical_view(raw[spec.target.column]),
+        description="sample",
+    )
+
+
+def install_model(project: Path, version: str = "7") -> None:
+    """models/current and metrics/metrics.json as training leaves them (through layout)."""
+    pipeline, metrics = trained()
+    settings = Settings(project_dir=project)
+    model_dir = settings.current_model_dir
+    model_dir.mkdir(parents=True, exist_ok=True)
+    joblib.dump(pipeline, model_dir / PIPELINE_FILE)
+    model_metadata(contract(), version=version).write(model_dir)
+    settings.metrics_dir.mkdir(parents=True, exist_ok=True)
+    (settings.metrics_dir / METRICS_FILE).write_text(metrics.model_dump_json())
+
+
+def scratch_project(tmp_path: Path) -> Path:
+    """A project folder with the real config and sample data, nothing trained."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_DIR / "config", project / "config")
+    target = Settings(project_dir=project).data_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SAMPLE, target)
+    return project
+
+
+def positive_scores(features: pd.DataFrame) -> np.ndarray:
+    """The fixture model's scores for a feature view (as drift computes them)."""
+    pipeline, _ = trained()
+    return score(TrainedModel(pipeline, Path("fixture"), version="fixture"), features, contract())

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.errors import DriftError
+from {{ cookiecutter.package_name }}.monitoring.frames import numeric_view
+from {{ cookiecutter.package_name }}.monitoring.simulate import flip_labels, resample, shift_numeric, simulate
+
+from .conftest import contract, raw_sample
+
+
+def test_resample_is_seeded_and_sized() -> None:
+    a = resample(raw_sample(), 500, seed=1)
+    b = resample(raw_sample(), 500, seed=1)
+    assert len(a) == 500
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(resample(raw_sample(), 500, seed=2))
+
+
+def test_shift_multiplies_and_stays_in_range() -> None:
+    raw = raw_sample().head(300)
+    shifted = shift_numeric(raw, contract(), {"MonthlyCharges": 1.5, "tenure": 2.0})
+    before = numeric_view(raw["MonthlyCharges"])
+    after = numeric_view(shifted["MonthlyCharges"])
+    assert (after / before).round(3).eq(1.5).all()
+    tenure = numeric_view(shifted["tenure"])
+    assert tenure.max() <= contract().numeric["tenure"].max  # clipped to the contract
+    assert shifted["tenure"].str.fullmatch(r"\d+").all()  # still integers
+    assert shifted["gender"].equals(raw["gender"])
+
+
+def test_shift_keeps_missing_cells() -> None:
+    raw = raw_sample()
+    blanks = raw["TotalCharges"].str.strip().eq("")
+    shifted = shift_numeric(raw, contract(), {"TotalCharges": 1.1})
+    assert shifted.loc[blanks, "TotalCharges"].tolist() == raw.loc[blanks, "TotalCharges"].tolist()
+
+
+def test_flip_changes_only_the_segment() -> None:
+    raw = raw_sample()
+    flipped = flip_labels(raw, contract(), {"Contract": "Two year"})
+    inside = raw["Contract"].eq("Two year")
+    assert (flipped.loc[inside, "Churn"] != raw.loc[inside, "Churn"]).all()
+    assert flipped.loc[~inside, "Churn"].equals(raw.loc[~inside, "Churn"])
+
+
+def test_integer_segment_values_match_text_data() -> None:
+    flipped = flip_labels(raw_sample(), contract(), {"SeniorCitizen": 1})
+    seniors = raw_sample()["SeniorCitizen"].eq("1")
+    assert (flipped.loc[seniors, "Churn"] != raw_sample().loc[seniors, "Churn"]).all()
+
+
+def test_a_segment_matching_nothing_is_an_error() -> None:
+    with pytest.raises(DriftError, match="matches no row"):
+        flip_labels(raw_sample(), contract(), {"Contract": "Ten years"})
+
+
+def test_kinds_need_their_parameters() -> None:
+    with pytest.raises(DriftError, match="needs factors"):
+        simulate(raw_sample(), contract(), "data", rows=10, seed=0)
+    with pytest.raises(DriftError, match="needs a segment"):
+        simulate(raw_sample(), contract(), "concept", rows=10, seed=0)
+    with pytest.raises(DriftError, match="not a numeric column"):
+        shift_numeric(raw_sample(), contract(), {"gender": 2.0})
+
+
+def test_data_drift_leaves_outcomes_unknown() -> None:
+    drifted = simulate(raw_sample(), contract(), "data", rows=100, seed=0, factors={"tenure": 0.5})
+    assert "Churn" not in drifted.columns
+    assert list(drifted.columns) == [c for c in raw_sample().columns if c != "Churn"]

@@ -1,0 +1,187 @@
+"""The service as users run it: a real process on 127.0.0.1, real HTTP, real load."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from {{ cookiecutter.package_name }}.probes import free_port, http_json
+from {{ cookiecutter.package_name }}.serving.locust import LoadTestConfig, load_gate, load_loadtest_config
+from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
+from {{ cookiecutter.package_name }}.serving.process import ServiceProcess, start_service, wait_ready
+
+from ..conftest import PROJECT_DIR, SAMPLE, SETTINGS, build_model_dir, contract
+
+pytestmark = pytest.mark.integration
+
+ROW = sample_rows(SAMPLE, contract(), 1, seed=5)[0]
+QUICK_LOAD = {
+    "users": 8,
+    "spawn_rate": 8,
+    "duration": "3s",
+    "max_failures": 0,
+    "max_p95_ms": 100,
+    "min_requests": 50,
+}
+
+
+def quick_load() -> LoadTestConfig:
+    """The project's load-test config with a short, light run (as a release overrides it)."""
+    return load_loadtest_config(SETTINGS.loadtest_config_path, QUICK_LOAD)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_model_dir(tmp_path_factory.mktemp("model"))
+
+
+def launch(tmp_path: Path, model_dir: Path, **env: str) -> ServiceProcess:
+    service = start_service(
+        PROJECT_DIR, free_port(), tmp_path / "service.log", env=env, model_dir=model_dir
+    )
+    return service
+
+
+@pytest.fixture
+def service(tmp_path: Path, model_dir: Path) -> Iterator[ServiceProcess]:
+    running = launch(tmp_path, model_dir)
+    try:
+        wait_ready(running)
+        yield running
+    finally:
+        running.stop()
+    assert running.process.poll() is not None
+
+
+def test_real_process_predicts(service: ServiceProcess) -> None:
+    status, body = http_json(f"{service.url}/predict", ROW)
+    assert status == 200
+    assert 0 <= body["probability"] <= 1
+    status, version = http_json(f"{service.url}/version")
+    assert version["predictor"] == "onnx"
+
+
+def test_sigterm_lets_in_flight_requests_finish(tmp_path: Path, model_dir: Path) -> None:
+    slow = launch(tmp_path, model_dir, MLOPS_FAULT="slow:1500")
+    try:
+        wait_ready(slow)
+        result: dict[str, object] = {}
+
+        def call() -> None:
+            result["status"], result["body"] = http_json(f"{slow.url}/predict", ROW, timeout=10)
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        time.sleep(0.5)  # the request is now being served
+        slow.stop(timeout=15)
+        caller.join(timeout=10)
+        assert result.get("status") == 200
+        assert slow.process.returncode in (0, -15)  # uvicorn re-raises SIGTERM after draining
+    finally:
+        slow.stop()
+
+
+def test_schemathesis_finds_no_server_error(service: ServiceProcess, tmp_path: Path) -> None:
+    har = tmp_path / "schemathesis.har"
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "schemathesis.cli", "run", f"{service.url}/openapi.json",
+            "--checks", "not_a_server_error",
+            "--max-examples", "400",
+            "--seed", "1",
+            "--report", "har", "--report-har-path", str(har),
+            "--no-color",
+        ],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    entries = json.loads(har.read_text())["log"]["entries"]
+    statuses = [entry["response"]["status"] for entry in entries]
+    print(f"schemathesis: {len(statuses)} requests, statuses {sorted(set(statuses))}")
+    assert len(statuses) >= 1000
+    assert all(status < 500 for status in statuses)
+
+
+def test_load_gate_passes_on_a_healthy_service(service: ServiceProcess, tmp_path: Path) -> None:
+    result = load_gate(PROJECT_DIR, tmp_path, service.url, quick_load())
+    assert result.passed, result.violations
+    assert result.summary.failures == 0
+
+
+@pytest.mark.parametrize("fault", ["slow:250", "error"])
+def test_load_gate_fails_on_a_bad_service(
+    tmp_path: Path, model_dir: Path, fault: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = launch(tmp_path, model_dir, MLOPS_FAULT=fault)
+    try:
+        wait_ready(bad)
+        result = load_gate(PROJECT_DIR, tmp_path, bad.url, quick_load())
+        assert not result.passed
+    finally:
+        bad.stop()
+    out = capsys.readouterr().out
+    assert "loadtest: FAILED" in out
+    expected = "p95" if fault.startswith("slow") else "failed requests"
+    assert any(expected in violation for violation in result.violations), result.violations
+
+
+PROMETHEUS = shutil.which("prometheus")
+
+
+@pytest.mark.skipif(
+    PROMETHEUS is None, reason="prometheus not installed (Debian: apt-get install prometheus)"
+)
+def test_prometheus_scrapes_the_real_service(service: ServiceProcess, tmp_path: Path) -> None:
+    """infra/monitoring's scrape config and rules, pointed at the running service."""
+    for _ in range(3):
+        http_json(f"{service.url}/predict", ROW)
+    monitoring = PROJECT_DIR / "infra" / "monitoring"
+    config = yaml.safe_load((monitoring / "prometheus.yml").read_text())
+    config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+    config["rule_files"] = [str(monitoring / name) for name in config["rule_files"]]
+    (job,) = config["scrape_configs"]
+    job["static_configs"] = [{"targets": [service.url.removeprefix("http://")]}]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    log = (tmp_path / "prometheus.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(PROMETHEUS),
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        query = f"http://127.0.0.1:{port}/api/v1/query?query="
+        result: list[dict[str, object]] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not result:
+            assert server.poll() is None, (tmp_path / "prometheus.log").read_text()[-3000:]
+            with contextlib.suppress(OSError):
+                result = http_json(query + "model_info", timeout=2)[1]["data"]["result"]
+            time.sleep(0.5)
+        assert result, (
+            "Prometheus never saw model_info:\n" + (tmp_path / "prometheus.log").read_text()[-2000:]
+        )
+        assert result[0]["metric"]["model_version"] == "7"  # type: ignore[index]
+        selector = urllib.parse.quote('http_requests_total{route="/predict",status="200"}')
+        requests = http_json(query + selector, timeout=2)[1]["data"]["result"]
+        assert float(requests[0]["value"][1]) >= 3
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()

@@ -1,0 +1,43 @@
+"""Training validates first: corrupted data never reaches a model, a metrics file or MLflow."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.errors import DataValidationError
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.train.steps import run_train
+
+
+@pytest.fixture
+def project(tmp_path: Path, project_dir: Path, sample_path: Path) -> Path:
+    shutil.copytree(project_dir / "config", tmp_path / "config")
+    (tmp_path / "data").mkdir()
+    text = sample_path.read_text().replace(",Two year,", ",Three year,", 5)
+    (tmp_path / "data" / "bad.csv").write_text(text)
+    return tmp_path
+
+
+def test_train_refuses_invalid_data_before_anything_is_written(project: Path) -> None:
+    settings = Settings(project_dir=project, data_path=Path("data/bad.csv"))
+    with pytest.raises(DataValidationError, match="Contract"):
+        run_train(settings)
+    assert not (project / "mlflow.db").exists()
+    assert not (project / "models").exists()
+    assert not (project / "metrics").exists()
+
+
+def test_cli_prints_the_failure_table_without_traceback(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MLOPS_DATA_PATH", "data/bad.csv")
+    assert main(["--project-dir", str(project), "train"]) == 1
+    err = capsys.readouterr().err
+    assert "data validation failed" in err
+    assert "Contract" in err
+    assert "'Three year'" in err
+    assert "Traceback" not in err
