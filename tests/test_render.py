@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from .combinations import COMBINATIONS, combo_id
-from .conftest import TEMPLATE_DIR, render
+from .combinations import CHOICES, COMBINATIONS, combo_id
+from .helpers import TEMPLATE_DIR, Renders, project_files, render
 
 TEMPLATE_ROOT = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
@@ -31,6 +31,11 @@ REQUIRED_TOP_LEVEL = {
     ".dockerignore",
     "config",
     "data",
+}
+LICENSE_MARKERS = {
+    "MIT": "MIT License",
+    "Apache-2.0": "Apache License",
+    "BSD-3-Clause": "BSD 3-Clause",
 }
 
 
@@ -55,28 +60,18 @@ def expected_files(combo: dict[str, str], package: str) -> set[str]:
     return files
 
 
-def rendered_files(project: Path) -> set[str]:
-    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("renders")
-    return {combo_id(combo): render(out / combo_id(combo), **combo) for combo in COMBINATIONS}
-
-
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
-def test_exact_file_set(renders: dict[str, Path], combo: dict[str, str]) -> None:
-    project = renders[combo_id(combo)]
-    assert rendered_files(project) == expected_files(combo, "churn_prediction")
+def test_exact_file_set(renders: Renders, combo: dict[str, str]) -> None:
+    project = renders[combo]
+    assert project_files(project) == expected_files(combo, "churn_prediction")
     top = {p.name for p in project.iterdir()}
     assert top >= REQUIRED_TOP_LEVEL
     assert (project / "src" / "churn_prediction" / "cli.py").is_file()
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
-def test_no_template_syntax_left(renders: dict[str, Path], combo: dict[str, str]) -> None:
-    project = renders[combo_id(combo)]
+def test_no_template_syntax_left(renders: Renders, combo: dict[str, str]) -> None:
+    project = renders[combo]
     offenders = []
     for path in project.rglob("*"):
         if not path.is_file() or path.suffix == ".csv":
@@ -92,9 +87,9 @@ def test_no_template_syntax_left(renders: dict[str, Path], combo: dict[str, str]
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
 def test_python_version_reaches_every_file_that_depends_on_it(
-    renders: dict[str, Path], combo: dict[str, str]
+    renders: Renders, combo: dict[str, str]
 ) -> None:
-    project = renders[combo_id(combo)]
+    project = renders[combo]
     version = combo["python_version"]
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["requires-python"] == f">={version}"
@@ -108,8 +103,8 @@ def test_python_version_reaches_every_file_that_depends_on_it(
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
-def test_license_and_metadata(renders: dict[str, Path], combo: dict[str, str]) -> None:
-    project = renders[combo_id(combo)]
+def test_license_and_metadata(renders: Renders, combo: dict[str, str]) -> None:
+    project = renders[combo]
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     if combo["license"] == "none":
         assert not (project / "LICENSE").exists()
@@ -117,19 +112,21 @@ def test_license_and_metadata(renders: dict[str, Path], combo: dict[str, str]) -
     else:
         assert pyproject["project"]["license"] == combo["license"]
         text = (project / "LICENSE").read_text()
-        marker = {
-            "MIT": "MIT License",
-            "Apache-2.0": "Apache License",
-            "BSD-3-Clause": "BSD 3-Clause",
-        }
-        assert marker[combo["license"]] in text
+        assert LICENSE_MARKERS[combo["license"]] in text
     assert not (project / "licenses").exists()
     assert (project / "data" / "LICENSE-telco-Apache-2.0.txt").is_file()
     assert "IBM" in (project / "data" / "README.md").read_text()
 
 
-def test_sample_data_is_copied_byte_for_byte(renders: dict[str, Path]) -> None:
-    project = next(iter(renders.values()))
+def test_every_license_choice_has_its_text_and_marker() -> None:
+    """The post-gen hook copies licenses/<choice>.txt; 'none' is the only choice without one."""
+    texts = {p.stem for p in (TEMPLATE_ROOT / "licenses").glob("*.txt")}
+    assert "none" in CHOICES["license"]
+    assert texts == set(CHOICES["license"]) - {"none"} == set(LICENSE_MARKERS)
+
+
+def test_sample_data_is_copied_byte_for_byte(renders: Renders) -> None:
+    project = renders[COMBINATIONS[0]]
     shipped = TEMPLATE_ROOT / "data" / "raw" / "telco_customer_churn.csv"
     rendered = project / "data" / "raw" / "telco_customer_churn.csv"
     assert rendered.read_bytes() == shipped.read_bytes()
@@ -158,10 +155,8 @@ def test_custom_names_flow_everywhere(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
-def test_cd_workflow_matches_cloud_and_registry(
-    renders: dict[str, Path], combo: dict[str, str]
-) -> None:
-    cd = (renders[combo_id(combo)] / ".github" / "workflows" / "cd.yml").read_text()
+def test_cd_workflow_matches_cloud_and_registry(renders: Renders, combo: dict[str, str]) -> None:
+    cd = (renders[combo] / ".github" / "workflows" / "cd.yml").read_text()
     if combo["cloud"] == "none":
         assert "aws" not in cd.lower()
         assert "environment:" not in cd
