@@ -73,14 +73,14 @@ DEPENDENCY_MODULES = frozenset(
 def template_candidates(answers: dict[str, object]) -> list[Path]:
     """Folders that may hold the template being rendered, the most exact first.
 
-    Cookiecutter gives `_repo_dir` (relative when the user typed a relative
-    path, and this hook runs in the new project's folder, so a relative one is
-    useless here); cruft gives no `_repo_dir`, and its `_template` is a URL or a
-    local template's working tree, not the commit it renders. Both run the hook
-    while their own process works inside the template folder they render
-    (cookiecutter's `work_in(repo_dir)`), so on Linux the parent process's
-    working directory is the exact folder: a local path, a remote template's
-    clone, or cruft's checkout of the rendered commit.
+    Cookiecutter gives `_repo_dir`, but relative when the user typed a relative
+    path, and this hook runs in the new project's folder. Cruft gives no
+    `_repo_dir`, and its `_template` is a URL or a local template's working
+    tree, not the commit it renders. Both run this hook while their process
+    works inside the template folder they render (cookiecutter's
+    `work_in(repo_dir)`), so on Linux the parent process's working folder is
+    that exact folder: a local path, a remote template's clone, or cruft's
+    checkout of the rendered commit.
     """
     candidates = []
     repo_dir = Path(str(answers.get("_repo_dir", "")))
@@ -88,9 +88,6 @@ def template_candidates(answers: dict[str, object]) -> list[Path]:
         candidates.append(repo_dir)
     with contextlib.suppress(OSError):  # no /proc outside Linux
         candidates.append(Path(os.readlink(f"/proc/{os.getppid()}/cwd")))
-    template = Path(str(answers.get("_template", "")))
-    if template.is_absolute():
-        candidates.append(template)
     return candidates
 
 
