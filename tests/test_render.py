@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from .combinations import CHOICES, COMBINATIONS, combo_id
+from . import manifest
+from .combinations import CHOICES, COMBINATIONS, DEFAULT, combo_id
 from .helpers import TEMPLATE_DIR, Renders, project_files, render
 
 TEMPLATE_ROOT = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
@@ -39,31 +40,20 @@ LICENSE_MARKERS = {
 }
 
 
-def expected_files(combo: dict[str, str], package: str) -> set[str]:
-    """The template's files as the answers should leave them after the post-gen hook."""
-    files = set()
-    for path in TEMPLATE_ROOT.rglob("*"):
-        if not path.is_file() or "__pycache__" in path.parts:
-            continue
-        rel = path.relative_to(TEMPLATE_ROOT).as_posix()
-        rel = rel.replace("{{cookiecutter.package_name}}", package)
-        if rel.startswith("licenses/"):
-            continue
-        if combo["cloud"] != "aws" and rel.startswith("infra/aws/"):
-            continue
-        if rel.startswith(".github/workflows/cd-"):
-            continue
-        files.add(rel)
-    files.add(".github/workflows/cd.yml")
-    if combo["license"] != "none":
-        files.add("LICENSE")
-    return files
+def test_manifest_is_well_formed_and_in_canonical_form() -> None:
+    """Parsable, no duplicates, sorted: what `python -m tests.manifest --write` would write."""
+    text = manifest.MANIFEST.read_text(encoding="utf-8")
+    assert manifest.format_manifest(manifest.parse(text)) == text, (
+        f"{manifest.MANIFEST.name} is not in canonical form: {manifest.COMMANDS}"
+    )
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
 def test_exact_file_set(renders: Renders, combo: dict[str, str]) -> None:
     project = renders[combo]
-    assert project_files(project) == expected_files(combo, "churn_prediction")
+    actual = project_files(project)
+    expected = manifest.expected_files(combo, "churn_prediction")
+    assert actual == expected, manifest.mismatch(actual, expected)
     top = {p.name for p in project.iterdir()}
     assert top >= REQUIRED_TOP_LEVEL
     assert (project / "src" / "churn_prediction" / "cli.py").is_file()
@@ -147,6 +137,9 @@ def test_user_strings_with_quotes_stay_valid_toml(tmp_path: Path) -> None:
 def test_custom_names_flow_everywhere(tmp_path: Path) -> None:
     project = render(tmp_path, project_name="Fraud Radar", package_name="radar")
     assert project.name == "fraud-radar"
+    actual = project_files(project)
+    expected = manifest.expected_files(DEFAULT, "radar")
+    assert actual == expected, manifest.mismatch(actual, expected)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == "fraud-radar"
     assert pyproject["project"]["scripts"] == {"radar": "radar.cli:main"}
