@@ -1,6 +1,7 @@
 # cookiecutter-mlops: the template's own tasks.
 #   make demo   render the defaults into build/demo and run the generated project's pipeline
 #   make test   all template tests (what .ci/run runs)
+#   make manifest-diff / make manifest   compare / rewrite tests/expected_files.txt
 UV ?= uv
 RUN := $(UV) run --quiet
 DEMO_DIR ?= $(CURDIR)/build/demo

@@ -13,9 +13,9 @@ After adding, moving or removing template files on purpose, from the repository 
     uv run python -m tests.manifest --diff    # what a fresh render changes in the manifest
     uv run python -m tests.manifest --write   # rewrite tests/expected_files.txt (or: make manifest)
 
-Both render every valid combination (a few seconds each) and work out each
-file's condition from the combinations it appears in; `--diff` exits 1 when
-the manifest is stale. The test run never rewrites the manifest.
+Both render every valid combination (about half a minute in all) and work out
+each file's condition from the combinations it appears in; `--diff` exits 1
+when the manifest is stale. The test run never rewrites the manifest.
 """
 
 from __future__ import annotations
