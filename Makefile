@@ -1,6 +1,7 @@
 # cookiecutter-mlops: the template's own tasks.
 #   make demo   render the defaults into build/demo and run the generated project's pipeline
 #   make test   all template tests (what .ci/run runs)
+#   make manifest-diff / make manifest   compare / rewrite tests/expected_files.txt
 UV ?= uv
 RUN := $(UV) run --quiet
 DEMO_DIR ?= $(CURDIR)/build/demo
@@ -12,10 +13,10 @@ export UV_PYTHON_DOWNLOADS ?= never
 export MLFLOW_DISABLE_TELEMETRY := true
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast lint format clean
+.PHONY: help setup demo test test-fast manifest manifest-diff lint format clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
 
 setup: ## install the template's test tooling into .venv
 	$(UV) sync --locked
@@ -32,6 +33,12 @@ test: setup lint ## every template test: render all option combinations and run 
 
 test-fast: setup ## the quick subset: rendering, bad answers, file sets (no project pipelines)
 	$(RUN) pytest -m "not slow" -n 2
+
+manifest-diff: setup ## how fresh renders differ from tests/expected_files.txt (exit 1 if they do)
+	$(RUN) python -m tests.manifest --diff
+
+manifest: setup ## rewrite tests/expected_files.txt after adding/removing template files on purpose
+	$(RUN) python -m tests.manifest --write
 
 lint: ## ruff on the template's own code (hooks, tests)
 	$(RUN) ruff check hooks tests

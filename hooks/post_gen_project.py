@@ -14,12 +14,7 @@ from pathlib import Path
 CLOUD = "{{ cookiecutter.cloud }}"
 REGISTRY = "{{ cookiecutter.registry }}"
 LICENSE = "{{ cookiecutter.license }}"
-
-LICENSE_FILES = {
-    "MIT": "MIT.txt",
-    "Apache-2.0": "Apache-2.0.txt",
-    "BSD-3-Clause": "BSD-3-Clause.txt",
-}
+NO_LICENSE = "none"
 
 
 def remove(path: Path) -> None:
@@ -30,14 +25,12 @@ def remove(path: Path) -> None:
 
 
 def choose_license(root: Path) -> None:
+    """licenses/<license>.txt becomes LICENSE (no LICENSE for 'none'); the texts go."""
     texts = root / "licenses"
-    chosen = LICENSE_FILES.get(LICENSE)
-    if chosen is not None and (texts / chosen).exists():
-        shutil.copyfile(texts / chosen, root / "LICENSE")
+    chosen = texts / f"{LICENSE}.txt"
+    if LICENSE != NO_LICENSE and chosen.is_file():
+        shutil.copyfile(chosen, root / "LICENSE")
     remove(texts)
-
-
-CD_WORKFLOWS = ("cd-aws-ecr.yml", "cd-aws-ghcr.yml", "cd-image-only.yml")
 
 
 def prune_cloud(root: Path) -> None:
@@ -48,11 +41,11 @@ def prune_cloud(root: Path) -> None:
 def choose_cd_workflow(root: Path) -> None:
     """Keep one CD workflow, named cd.yml: what main ships depends on cloud and registry."""
     workflows = root / ".github" / "workflows"
-    chosen = f"cd-aws-{REGISTRY}.yml" if CLOUD == "aws" else "cd-image-only.yml"
-    if (workflows / chosen).exists():
-        shutil.move(workflows / chosen, workflows / "cd.yml")
-    for name in CD_WORKFLOWS:
-        remove(workflows / name)
+    chosen = workflows / (f"cd-aws-{REGISTRY}.yml" if CLOUD == "aws" else "cd-image-only.yml")
+    if chosen.exists():
+        shutil.move(chosen, workflows / "cd.yml")
+    for variant in workflows.glob("cd-*.yml"):
+        remove(variant)
 
 
 def main() -> None:

@@ -4,14 +4,22 @@ Cookiecutter creates the empty project folder, runs this hook inside it and
 deletes the folder again when the hook exits non-zero, so a refusal here leaves
 nothing behind. Every message names the answer, what was given and what is
 allowed, because the user sees only this text.
+
+The allowed values of the choice options come from the template's own
+cookiecutter.json, so adding a choice there is the only edit it needs.
+Cookiecutter checks choices itself, except for answers read from a replay file;
+this hook catches those.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import keyword
+import os
 import re
 import sys
+from pathlib import Path
 
 # tojson escapes every quote, so the JSON text can never close this raw string early.
 ANSWERS: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
@@ -61,12 +69,40 @@ DEPENDENCY_MODULES = frozenset(
     }
 )
 
-ALLOWED = {
-    "python_version": ("3.11", "3.12", "3.13"),
-    "cloud": ("aws", "none"),
-    "registry": ("ecr", "ghcr"),
-    "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "none"),
-}
+
+def template_candidates(answers: dict[str, object]) -> list[Path]:
+    """Folders that may hold the template being rendered, the most exact first.
+
+    Cookiecutter gives `_repo_dir`, but relative when the user typed a relative
+    path, and this hook runs in the new project's folder. Cruft gives no
+    `_repo_dir`, and its `_template` is a URL or a local template's working
+    tree, not the commit it renders. Both run this hook while their process
+    works inside the template folder they render (cookiecutter's
+    `work_in(repo_dir)`), so on Linux the parent process's working folder is
+    that exact folder: a local path, a remote template's clone, or cruft's
+    checkout of the rendered commit.
+    """
+    candidates = []
+    repo_dir = Path(str(answers.get("_repo_dir", "")))
+    if repo_dir.is_absolute():
+        candidates.append(repo_dir)
+    with contextlib.suppress(OSError):  # no /proc outside Linux
+        candidates.append(Path(os.readlink(f"/proc/{os.getppid()}/cwd")))
+    return candidates
+
+
+def read_choices(answers: dict[str, object]) -> dict[str, tuple[str, ...]] | None:
+    """Each choice option of the template's cookiecutter.json and its values; None if not found."""
+    for folder in template_candidates(answers):
+        options_file = folder / "cookiecutter.json"
+        if options_file.is_file() and (folder / "hooks" / "pre_gen_project.py").is_file():
+            options = json.loads(options_file.read_text(encoding="utf-8"))
+            return {
+                key: tuple(str(value) for value in values)
+                for key, values in options.items()
+                if isinstance(values, list) and not key.startswith("_")
+            }
+    return None
 
 
 def check_slug(slug: str) -> list[str]:
@@ -99,9 +135,9 @@ def check_package(name: str) -> list[str]:
     return []
 
 
-def check_choices(answers: dict[str, object]) -> list[str]:
+def check_choices(answers: dict[str, object], choices: dict[str, tuple[str, ...]]) -> list[str]:
     errors = []
-    for key, allowed in ALLOWED.items():
+    for key, allowed in choices.items():
         value = str(answers.get(key, ""))
         if value not in allowed:
             errors.append(f"{key}: got {value!r}; allowed: {', '.join(allowed)}.")
@@ -129,20 +165,27 @@ def check_combination(answers: dict[str, object]) -> list[str]:
     return []
 
 
-def validate(answers: dict[str, object]) -> list[str]:
+def validate(answers: dict[str, object], choices: dict[str, tuple[str, ...]]) -> list[str]:
     slug = str(answers.get("project_slug", ""))
     package = str(answers.get("package_name", ""))
     return (
         check_slug(slug)
         + check_package(package)
         + check_author(str(answers.get("author_name", "")), str(answers.get("author_email", "")))
-        + check_choices(answers)
+        + check_choices(answers, choices)
         + check_combination(answers)
     )
 
 
 def main() -> int:
-    errors = validate(ANSWERS)
+    choices = read_choices(ANSWERS)
+    if choices is None:
+        print(
+            "cookiecutter-mlops: note: the template's cookiecutter.json was not found from "
+            "this hook, so the choice answers were checked by cookiecutter only.",
+            file=sys.stderr,
+        )
+    errors = validate(ANSWERS, choices or {})
     if not errors:
         return 0
     print("cookiecutter-mlops: cannot generate the project, nothing was written:", file=sys.stderr)

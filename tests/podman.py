@@ -18,11 +18,11 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from .helpers import answers_ok, free_port, log_tail, process_alive, run, stop, wait_until
 
 BASE_IMAGE = "docker.io/library/python:3.11-slim-bookworm"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -54,21 +54,6 @@ def cache_dir() -> Path:
     """Where the base image archive lives between runs (XDG cache)."""
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return root / "cookiecutter-mlops"
-
-
-def run(
-    command: list[str], env: dict[str, str], timeout: float = 600, **kwargs: object
-) -> subprocess.CompletedProcess[str]:
-    """Run a command, capture its output, fail with both streams when it fails."""
-    result = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
-    )  # type: ignore[call-overload]
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(command)} failed (exit {result.returncode}):\n"
-            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-        )
-    return result
 
 
 def podman_env(folder: Path) -> dict[str, str]:
@@ -124,12 +109,12 @@ def build_base_rootfs(rootfs: Path, env: dict[str, str]) -> None:
             str(rootfs),
             DEBIAN_MIRROR,
         ],
-        env,
+        env=env,
     )
     unsafe_io = rootfs / "etc/dpkg/dpkg.cfg.d/unsafe-io"
     unsafe_io.parent.mkdir(parents=True, exist_ok=True)
     unsafe_io.write_text("force-unsafe-io\n")
-    run(["chroot", str(rootfs), "/debootstrap/debootstrap", "--second-stage"], env)
+    run(["chroot", str(rootfs), "/debootstrap/debootstrap", "--second-stage"], env=env)
     unsafe_io.unlink()
     shutil.copyfile(HOST_CA_BUNDLE, rootfs / "etc/ssl/certs/ca-certificates.crt")
     for relative in TRIM:
@@ -146,7 +131,7 @@ def import_rootfs(rootfs: Path, env: dict[str, str]) -> None:
     """`podman import` the folder as BASE_IMAGE, configured like the official image."""
     with tempfile.TemporaryDirectory(prefix="base-tar-") as folder:
         tarball = Path(folder) / "rootfs.tar"
-        run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], env)
+        run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], env=env)
         run(
             [
                 "podman",
@@ -158,7 +143,7 @@ def import_rootfs(rootfs: Path, env: dict[str, str]) -> None:
                 str(tarball),
                 BASE_IMAGE,
             ],
-            env,
+            env=env,
         )
 
 
@@ -184,7 +169,7 @@ def ensure_base_image(env: dict[str, str], work: Path) -> BaseImage:
         if image_exists(BASE_IMAGE, env):
             how = "present"
         elif archive.is_file():
-            run(["podman", "load", "--input", str(archive)], env)
+            run(["podman", "load", "--input", str(archive)], env=env)
             how = "loaded"
         else:
             rootfs = work / "base-rootfs"
@@ -196,41 +181,11 @@ def ensure_base_image(env: dict[str, str], work: Path) -> BaseImage:
             partial = archive.with_suffix(".partial")
             run(
                 ["podman", "save", "--format", "docker-archive", "-o", str(partial), BASE_IMAGE],
-                env,
+                env=env,
             )
             partial.replace(archive)
             how = "built"
     return BaseImage(BASE_IMAGE, how, time.perf_counter() - started)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for(check: object, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited ({process.returncode}):\n{log.read_text()[-2000:]}")
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not start in 30 s:\n{log.read_text()[-2000:]}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextlib.contextmanager
@@ -248,10 +203,15 @@ def podman_api(env: dict[str, str], folder: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_for(socket_path.exists, "podman system service", process, log)
+        wait_until(
+            socket_path.exists,
+            "podman system service",
+            alive=process_alive(process),
+            logs=log_tail(log),
+        )
         yield url
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextlib.contextmanager
@@ -275,16 +235,13 @@ def local_registry(folder: Path) -> Iterator[str]:
         process = subprocess.Popen(
             [binary, "serve", str(config)], stdout=handle, stderr=subprocess.STDOUT
         )
-
-    def answers() -> bool:
-        try:
-            with urllib.request.urlopen(f"http://{address}/v2/", timeout=1) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
-
     try:
-        _wait_for(answers, "docker-registry", process, log)
+        wait_until(
+            lambda: answers_ok(f"http://{address}/v2/"),
+            "docker-registry",
+            alive=process_alive(process),
+            logs=log_tail(log),
+        )
         yield address
     finally:
-        _stop(process)
+        stop(process)

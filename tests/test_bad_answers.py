@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
+from jinja2 import Template
 
-from .conftest import TEMPLATE_DIR, render
+from .combinations import CHOICES
+from .helpers import TEMPLATE_DIR, render, run
+
+NOT_FOUND_NOTE = "cookiecutter.json was not found"
 
 BAD_ANSWERS = [
     pytest.param(
@@ -93,12 +99,39 @@ def test_several_bad_answers_are_reported_together(
     assert list(tmp_path.iterdir()) == []
 
 
+def allowed_text(key: str) -> str:
+    """How the refusal lists a choice option's values: cookiecutter.json's, in its order."""
+    return ", ".join(CHOICES[key])
+
+
+# A value cookiecutter.json does not offer, for each choice option.
+UNKNOWN_CHOICES = {
+    "python-unsupported": ("python_version", "3.9"),
+    "cloud-unknown": ("cloud", "gcp"),
+    "registry-unknown": ("registry", "dockerhub"),
+    "license-unknown": ("license", "GPL"),
+}
 CHOICE_ANSWERS = [
-    pytest.param("python_version", "3.9", "3.11, 3.12, 3.13", id="python-unsupported"),
-    pytest.param("cloud", "gcp", "aws, none", id="cloud-unknown"),
-    pytest.param("registry", "dockerhub", "ecr, ghcr", id="registry-unknown"),
-    pytest.param("license", "GPL", "MIT, Apache-2.0, BSD-3-Clause, none", id="license-unknown"),
+    pytest.param(key, value, allowed_text(key), id=name)
+    for name, (key, value) in UNKNOWN_CHOICES.items()
 ]
+
+
+def test_every_choice_option_has_an_unknown_answer_case() -> None:
+    assert {key for key, _ in UNKNOWN_CHOICES.values()} == set(CHOICES)
+    for key, value in UNKNOWN_CHOICES.values():
+        assert value not in CHOICES[key]
+
+
+def recorded_replay(tmp_path: Path, cookiecutter_home: Path, key: str, value: str) -> Path:
+    """A replay file of a good render, with one answer changed to `value`."""
+    render(tmp_path / "good")
+    (recorded,) = (cookiecutter_home / "replay").glob("*.json")
+    context = json.loads(recorded.read_text())
+    context["cookiecutter"][key] = value
+    replay_file = tmp_path / "replay.json"
+    replay_file.write_text(json.dumps(context))
+    return replay_file
 
 
 @pytest.mark.parametrize(("key", "value", "allowed"), CHOICE_ANSWERS)
@@ -125,14 +158,47 @@ def test_unknown_choice_in_replay_is_refused_by_the_hook(
     """A replay or config file skips cookiecutter's choice check; the hook catches it."""
     out = tmp_path / "out"
     out.mkdir()
-    render(tmp_path / "good")
-    (recorded,) = (cookiecutter_home / "replay").glob("*.json")
-    replay_file = tmp_path / "replay.json"
-    context = json.loads(recorded.read_text())
-    context["cookiecutter"][key] = value
-    replay_file.write_text(json.dumps(context))
+    replay_file = recorded_replay(tmp_path, cookiecutter_home, key, value)
     with pytest.raises(FailedHookException):
         cookiecutter(str(TEMPLATE_DIR), replay=str(replay_file), output_dir=str(out))
     message = capfd.readouterr().err
     assert f"{key}: got '{value}'; allowed: {allowed}." in message
+    assert NOT_FOUND_NOTE not in message
     assert list(out.iterdir()) == []
+
+
+def test_hook_finds_the_choices_when_the_template_path_is_relative(
+    tmp_path: Path, cookiecutter_home: Path
+) -> None:
+    """`cookiecutter .` (as `make demo` runs it): `_repo_dir` is relative to where it ran."""
+    replay_file = recorded_replay(tmp_path, cookiecutter_home, "cloud", "gcp")
+    out = tmp_path / "out"
+    out.mkdir()
+    command = [str(Path(sys.executable).parent / "cookiecutter"), "--replay-file", str(replay_file)]
+    result = run([*command, "--output-dir", str(out), "."], cwd=TEMPLATE_DIR, check=False)
+    assert result.returncode != 0
+    assert f"cloud: got 'gcp'; allowed: {allowed_text('cloud')}." in result.stderr
+    assert NOT_FOUND_NOTE not in result.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_hook_without_the_template_still_checks_the_rules_and_says_so(tmp_path: Path) -> None:
+    """Where the hook cannot find the template (no /proc outside Linux), it says so."""
+    hook = Template((TEMPLATE_DIR / "hooks" / "pre_gen_project.py").read_text())
+    answers = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+    answers.update({key: values[0] for key, values in CHOICES.items()})
+    answers.update(project_slug="churn-model", package_name="churn_model")
+    script = tmp_path / "pre_gen_project.py"
+    # Run from a shell in an empty folder, so the hook's parent works outside any template.
+    for email, code in (("me@example.com", 0), ("nobody", 1)):
+        script.write_text(hook.render(cookiecutter={**answers, "author_email": email}))
+        result = subprocess.run(
+            ["sh", "-c", '"$0" "$1"; exit $?', sys.executable, str(script)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == code, result.stderr
+        assert NOT_FOUND_NOTE in result.stderr
+        assert ("author_email: got 'nobody'" in result.stderr) == (code == 1)

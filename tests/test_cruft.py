@@ -8,20 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import TEMPLATE_DIR
+from .helpers import TEMPLATE_DIR, git, run
 
 IGNORED = shutil.ignore_patterns(
     ".git", ".venv", "build", "__pycache__", ".pytest_cache", ".ruff_cache"
 )
-
-
-def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-    return result.stdout
+# What the pre-gen hook prints when it cannot read the template's choices.
+CHOICES_NOT_FOUND = "cookiecutter.json was not found"
 
 
 def cruft(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["cruft", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    return run(["cruft", *args], cwd=cwd, check=False)
 
 
 @pytest.fixture
@@ -40,6 +37,8 @@ def test_cruft_create_check_and_update(tmp_path: Path, template_repo: Path) -> N
     out.mkdir()
     created = cruft(out, "create", str(template_repo), "--no-input", "--output-dir", str(out))
     assert created.returncode == 0, created.stderr
+    # cruft renders from its own clone and gives the hook no `_repo_dir`: it still finds it.
+    assert CHOICES_NOT_FOUND not in created.stderr
     project = out / "churn-prediction"
     assert (project / ".cruft.json").is_file()
     git(project, "init", "-q", "-b", "main")
@@ -58,6 +57,7 @@ def test_cruft_create_check_and_update(tmp_path: Path, template_repo: Path) -> N
 
     updated = cruft(project, "update", "--skip-apply-ask", "--allow-untracked-files")
     assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert CHOICES_NOT_FOUND not in updated.stderr
     assert "## Added by a template update" in (project / "README.md").read_text()
     assert not list(project.rglob("*.rej"))
     assert cruft(project, "check").returncode == 0

@@ -11,41 +11,19 @@ version, `make deploy-local` again (switches colours), a faulty release
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import project_env, render
-from .test_generated_project import make
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def run(project: Path, *command: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    started = time.perf_counter()
-    result = subprocess.run(
-        command, cwd=project, env=project_env(), capture_output=True, text=True, timeout=timeout
-    )
-    print(f"{' '.join(command)}: {time.perf_counter() - started:.1f}s, exit {result.returncode}")
-    return result
+from .combinations import DEFAULT
+from .helpers import Renders, free_port, git, listening, make, uv_run
 
 
 @pytest.mark.slow
-def test_rendered_project_releases_blue_green(tmp_path: Path) -> None:
-    project = render(tmp_path, cloud="aws", registry="ecr")
-    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+def test_rendered_project_releases_blue_green(tmp_path: Path, renders: Renders) -> None:
+    project = renders.copy({**DEFAULT, "cloud": "aws", "registry": "ecr"}, tmp_path)
+    git(project, "init", "-q")
     make(project, "setup")
 
     production, test = free_port(), free_port()
@@ -65,16 +43,10 @@ def test_rendered_project_releases_blue_green(tmp_path: Path) -> None:
     state = json.loads((project / "deploy" / "state" / "local.json").read_text())
     assert (state["live"]["colour"], state["previous"]["colour"]) == ("green", "blue")
 
-    faulty = subprocess.run(
-        ["make", "-C", str(project), "deploy-local", "FAULT=error"],
-        env=project_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    faulty = make(project, "deploy-local", "FAULT=error", timeout=600, check=False)
     assert faulty.returncode != 0
     assert "ROLLED BACK 2: validation failed: /predict answered 500" in faulty.stdout
-    status = run(project, "uv", "run", "churn_prediction", "deploy", "status")
+    status = uv_run(project, "churn_prediction", "deploy", "status")
     assert '"live": "green 2' in status.stdout
 
     make(project, "deploy-stop")

@@ -5,34 +5,14 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .combinations import RUNNABLE, combo_id
-from .conftest import project_env, render
-
-
-def make(project: Path, *targets: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    started = time.perf_counter()
-    result = subprocess.run(
-        ["make", "-C", str(project), *targets],
-        env=project_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    elapsed = time.perf_counter() - started
-    print(f"make {' '.join(targets)} in {project.name}: {elapsed:.1f}s, exit {result.returncode}")
-    assert result.returncode == 0, (
-        f"make {' '.join(targets)} failed in {project}\n"
-        f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
-    )
-    return result
+from .combinations import DEFAULT, RUNNABLE, combo_id
+from .helpers import Renders, git, make, uv_run
 
 
 def _better_slice(doc: dict[str, Any]) -> str:
@@ -77,14 +57,7 @@ def assert_regressions_blocked(project: Path, package: str) -> None:
         subject = edit(baseline)
         path = project / "reports" / f"baseline-{name}.json"
         path.write_text(json.dumps(baseline))
-        result = subprocess.run(
-            ["uv", "run", "--quiet", package, "compare", "--baseline", str(path)],
-            cwd=project,
-            env=project_env(),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = uv_run(project, package, "compare", "--baseline", str(path))
         assert result.returncode == 1, f"{name} was not blocked:\n{result.stdout}{result.stderr}"
         assert "gate: FAILED" in result.stdout
         assert subject in result.stdout, f"{name}: {subject!r} not named:\n{result.stdout}"
@@ -92,18 +65,17 @@ def assert_regressions_blocked(project: Path, package: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("combo", RUNNABLE, ids=combo_id)
-def test_setup_and_ci_pass(tmp_path: Path, combo: dict[str, str]) -> None:
-    project = render(tmp_path, **combo)
-    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+def test_setup_and_ci_pass(tmp_path: Path, renders: Renders, combo: dict[str, str]) -> None:
+    project = renders.copy(combo, tmp_path)
+    git(project, "init", "-q")
     make(project, "setup")
     # The default combination runs the whole local pipeline (`make all`, as `make demo`
     # does); the others run what CI runs. Serving and release code do not vary by option.
     try:
-        ci = make(project, "all" if combo == RUNNABLE[0] else "ci")
+        ci = make(project, "all" if combo == DEFAULT else "ci")
         check_pipeline_outputs(project, combo, ci)
     finally:  # `make all` leaves the local release serving, as `make demo` does
-        subprocess.run(["make", "-C", str(project), "deploy-stop"], env=project_env(),
-                       capture_output=True, check=False)  # fmt: skip
+        make(project, "deploy-stop", check=False)
 
 
 def check_pipeline_outputs(
@@ -125,22 +97,16 @@ def check_pipeline_outputs(
     ]
     assert "No baseline found" in ci.stdout  # first model: compare passes and says so
     assert_regressions_blocked(project, "churn_prediction")
-    if combo == RUNNABLE[0]:
+    if combo == DEFAULT:
         assert_registry_baseline(project, "churn_prediction")
 
 
 def assert_registry_baseline(project: Path, package: str) -> None:
     """With the registry as baseline: promote the model, then compare against `champion`."""
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["uv", "run", "--quiet", package, *args],
-            cwd=project, env=project_env(), capture_output=True, text=True, check=False,
-        )  # fmt: skip
-
-    promoted = run("promote")
+    promoted = uv_run(project, package, "promote")
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
     assert "@champion -> version 1" in promoted.stdout
-    compared = run("compare", "--source", "registry")
+    compared = uv_run(project, package, "compare", "--source", "registry")
     assert compared.returncode == 0, compared.stdout + compared.stderr
     assert "baseline: registry churn_prediction@champion (version 1)" in compared.stdout

@@ -14,8 +14,6 @@ import shutil
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,17 +23,15 @@ from typing import Any
 
 import pytest
 
-from .combinations import COMBINATIONS, combo_id
-from .conftest import project_env, render
+from .combinations import COMBINATIONS, DEFAULT, combo_id
+from .helpers import Renders, free_port, git, http_json, make, project_env, run, uv_run, wait_ready
 from .podman import (
     BaseImage,
     engine_problem,
     ensure_base_image,
-    free_port,
     local_registry,
     podman_api,
     podman_env,
-    run,
 )
 
 PACKAGE = "churn_prediction"
@@ -65,8 +61,8 @@ DOCKERFILE_COMBOS = list(
 
 
 @pytest.mark.parametrize("combo", DOCKERFILE_COMBOS, ids=combo_id)
-def test_dockerfile_is_hadolint_clean(tmp_path: Path, combo: dict[str, str]) -> None:
-    project = render(tmp_path, **combo)
+def test_dockerfile_is_hadolint_clean(renders: Renders, combo: dict[str, str]) -> None:
+    project = renders[combo]
     result = subprocess.run(
         [hadolint_binary(), "--no-color", str(project / "Dockerfile")],
         capture_output=True,
@@ -91,32 +87,12 @@ class Built:
     metadata: dict[str, Any]
 
 
-def _make(project: Path, env: dict[str, str], *targets: str) -> subprocess.CompletedProcess[str]:
-    started = time.perf_counter()
-    result = subprocess.run(
-        ["make", "-C", str(project), *targets],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    print(f"make {' '.join(targets)}: {time.perf_counter() - started:.1f} s")
-    assert result.returncode == 0, (
-        f"make {' '.join(targets)} failed\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
-    )
-    return result
-
-
-def _trained_project(folder: Path, env: dict[str, str]) -> Path:
-    project = render(folder)
-    for command in (
-        ["git", "init", "-q"],
-        ["git", "add", "-A"],
-        ["git", "commit", "-qm", "rendered"],
-    ):
-        subprocess.run(command, cwd=project, env=env, check=True)
-    _make(project, env, "setup", "train")
+def _trained_project(renders: Renders, folder: Path, env: dict[str, str]) -> Path:
+    project = renders.copy(DEFAULT, folder)
+    git(project, "init", "-q", env=env)
+    git(project, "add", "-A", env=env)
+    git(project, "commit", "-qm", "rendered", env=env)
+    make(project, "setup", "train", env=env)
     return project
 
 
@@ -129,13 +105,15 @@ def engine_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, engine_env: dict[str, str]) -> Iterator[Built]:
+def built(
+    tmp_path_factory: pytest.TempPathFactory, renders: Renders, engine_env: dict[str, str]
+) -> Iterator[Built]:
     """Base image (built or cached) while the project sets up and trains; then `make image`."""
-    env = {**project_env(), "CONTAINERS_CONF": engine_env["CONTAINERS_CONF"]}
+    env = project_env(CONTAINERS_CONF=engine_env["CONTAINERS_CONF"])
     work = tmp_path_factory.mktemp("image")
     with ThreadPoolExecutor(max_workers=1) as pool:
         base_future = pool.submit(ensure_base_image, engine_env, work)
-        project = _trained_project(work / "render", env)
+        project = _trained_project(renders, work / "render", env)
         base = base_future.result()
     print(f"base image {base.name}: {base.how} in {base.seconds:.1f} s")
     # An engine that cannot start even the base image is no engine: skip, saying why.
@@ -150,7 +128,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, engine_env: dict[str, str]) 
     if probe.returncode != 0:
         pytest.skip(f"podman cannot start a container here: {probe.stderr.strip()[-500:]}")
     started = time.perf_counter()
-    result = _make(project, env, "image")
+    result = make(project, "image", env=env)
     seconds = time.perf_counter() - started
     record = json.loads((project / "reports" / "image.json").read_text())
     metadata = json.loads((project / "models" / "current" / "metadata.json").read_text())
@@ -177,28 +155,9 @@ def docker_client(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Ite
             client.close()
 
 
-def _http(url: str, body: Any = None, timeout: float = 10) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
-
-
-def _wait_ready(container: Any, url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        container.reload()
-        assert container.status not in {"exited", "dead"}, container.logs().decode()[-3000:]
-        try:
-            if _http(f"{url}/ready", timeout=1)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"not ready after {timeout} s:\n{container.logs().decode()[-3000:]}")
+def _container_alive(container: Any) -> bool:
+    container.reload()
+    return container.status not in {"exited", "dead"}
 
 
 def _start(client: Any, image: str, **environment: str) -> tuple[Any, str]:
@@ -211,7 +170,11 @@ def _start(client: Any, image: str, **environment: str) -> tuple[Any, str]:
         ports={"8000/tcp": ("127.0.0.1", port)},
     )
     url = f"http://127.0.0.1:{port}"
-    _wait_ready(container, url)
+    wait_ready(
+        f"{url}/ready",
+        alive=lambda: _container_alive(container),
+        logs=lambda: container.logs().decode()[-3000:],
+    )
     return container, url
 
 
@@ -230,7 +193,7 @@ def _podman_exec(
 
 def _skopeo_inspect(env: dict[str, str], *args: str) -> Any:
     """`skopeo inspect` against the plain-HTTP local registry, parsed."""
-    return json.loads(run(["skopeo", "inspect", "--tls-verify=false", *args], env).stdout)
+    return json.loads(run(["skopeo", "inspect", "--tls-verify=false", *args], env=env).stdout)
 
 
 def _local_predictions(project: Path, env: dict[str, str], count: int) -> dict[str, Any]:
@@ -247,7 +210,7 @@ def _local_predictions(project: Path, env: dict[str, str], count: int) -> dict[s
         "scores = OnnxPredictor(Path('models/current/model.onnx'), contract).predict(rows)\n"
         "json.dump({'rows': rows, 'scores': scores}, sys.stdout)\n"
     )
-    result = run(["uv", "run", "--quiet", "python", "-c", script], env, cwd=project)
+    result = uv_run(project, "python", "-c", script, env=env, check=True)
     return dict(json.loads(result.stdout))
 
 
@@ -289,7 +252,7 @@ class TestImage:
         self, built: Built, docker_client: Any
     ) -> None:
         labels = docker_client.images.get(built.record["image"]).labels
-        head = run(["git", "rev-parse", "HEAD"], built.env, cwd=built.project).stdout.strip()
+        head = git(built.project, "rev-parse", "HEAD", env=built.env).strip()
         assert built.record["tags"] == [f"churn-prediction:{head[:7]}", "churn-prediction:latest"]
         assert labels["org.opencontainers.image.revision"] == head
         assert labels["org.opencontainers.image.version"] == str(
@@ -305,12 +268,12 @@ class TestImage:
         expected = _local_predictions(built.project, built.env, count=5)
         container, url = _start(docker_client, built.record["image"])
         try:
-            assert _http(f"{url}/health") == (200, {"status": "ok"})
-            status, ready = _http(f"{url}/ready")
+            assert http_json(f"{url}/health") == (200, {"status": "ok"})
+            status, ready = http_json(f"{url}/ready")
             assert status == 200
             assert ready["model_version"] == built.record["model_version"]
             for row, score in zip(expected["rows"], expected["scores"], strict=True):
-                status, body = _http(f"{url}/predict", row)
+                status, body = http_json(f"{url}/predict", row)
                 assert status == 200, body
                 assert body["probability"] == pytest.approx(score, abs=1e-5)
                 assert body["id"] == row["customerID"]
@@ -346,7 +309,9 @@ class TestImage:
         row = _local_predictions(built.project, built.env, count=1)["rows"][0]
         container, url = _start(docker_client, built.record["image"], MLOPS_FAULT="slow:3000")
         answers: list[tuple[int, Any]] = []
-        request = threading.Thread(target=lambda: answers.append(_http(f"{url}/predict", row, 20)))
+        request = threading.Thread(
+            target=lambda: answers.append(http_json(f"{url}/predict", row, 20))
+        )
         try:
             request.start()
             time.sleep(1.0)  # the request is now inside its 3 s delay
@@ -361,7 +326,7 @@ class TestImage:
             container.remove(force=True)
 
     def test_make_image_smoke_passes(self, built: Built) -> None:
-        result = _make(built.project, built.env, "image-smoke")
+        result = make(built.project, "image-smoke", env=built.env)
         assert "image smoke: PASSED" in result.stdout
 
     def test_push_to_a_registry_and_read_it_back(
@@ -373,8 +338,11 @@ class TestImage:
             outputs = folder / "github-output"
             started = time.perf_counter()
             env = dict(built.env, GITHUB_OUTPUT=str(outputs), IMAGE_REGISTRY_INSECURE="1")
-            result = _make(
-                built.project, env, "image-push", f"IMAGE_REPOSITORY={registry}/churn-prediction"
+            result = make(
+                built.project,
+                "image-push",
+                f"IMAGE_REPOSITORY={registry}/churn-prediction",
+                env=env,
             )
             print(f"push to {registry}: {time.perf_counter() - started:.1f} s")
             pushed = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
@@ -421,8 +389,9 @@ def test_dockerignore_keeps_data_caches_and_secrets_out(
     )
     tag = "localhost/context-probe:test"
     try:
-        run(["podman", "build", "-q", "-f", str(dockerfile), "-t", tag, str(project)], built.env)
-        listing = run(["podman", "run", "--rm", tag], built.env).stdout.split()
+        build = ["podman", "build", "-q", "-f", str(dockerfile), "-t", tag, str(project)]
+        run(build, env=built.env)
+        listing = run(["podman", "run", "--rm", tag], env=built.env).stdout.split()
     finally:
         subprocess.run(["podman", "rmi", "-f", tag], env=built.env, capture_output=True)
     files = {path.removeprefix("/context/") for path in listing}

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import render
+from .combinations import COMBINATIONS, DEFAULT
+from .helpers import Renders
 
 
 @pytest.fixture(scope="module")
-def aws_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return render(tmp_path_factory.mktemp("aws"), cloud="aws", registry="ecr")
+def aws_project(renders: Renders) -> Path:
+    return renders[{**DEFAULT, "cloud": "aws", "registry": "ecr"}]
 
 
 def test_cloudformation_is_cfn_lint_clean(aws_project: Path) -> None:
@@ -53,7 +54,7 @@ def test_deploy_config_names_what_the_stacks_create(aws_project: Path) -> None:
     assert 'alarms: ["churn-prediction-5xx", "churn-prediction-latency"]' in config
 
 
-def test_no_aws_infrastructure_without_aws(tmp_path: Path) -> None:
-    project = render(tmp_path, cloud="none", registry="ghcr")
+def test_no_aws_infrastructure_without_aws(renders: Renders) -> None:
+    project = renders[next(c for c in COMBINATIONS if c["cloud"] == "none")]
     assert not (project / "infra" / "aws").exists()
     assert (project / "src" / "churn_prediction" / "deploy" / "local.py").is_file()

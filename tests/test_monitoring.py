@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import render
+from .combinations import DEFAULT
+from .helpers import Renders
 
 PROMTOOL = shutil.which("promtool")
 APT_HINT = "not installed; on Debian/Ubuntu: apt-get install prometheus"
@@ -31,8 +32,8 @@ ALERTS = {
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return render(tmp_path_factory.mktemp("monitoring"))
+def project(renders: Renders) -> Path:
+    return renders[DEFAULT]
 
 
 @pytest.fixture(scope="module")

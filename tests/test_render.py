@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .combinations import COMBINATIONS, combo_id
-from .conftest import TEMPLATE_DIR, render
+from . import manifest
+from .combinations import CHOICES, COMBINATIONS, DEFAULT, combo_id
+from .helpers import TEMPLATE_DIR, Renders, project_files, render
 
 TEMPLATE_ROOT = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
@@ -32,51 +33,35 @@ REQUIRED_TOP_LEVEL = {
     "config",
     "data",
 }
+LICENSE_MARKERS = {
+    "MIT": "MIT License",
+    "Apache-2.0": "Apache License",
+    "BSD-3-Clause": "BSD 3-Clause",
+}
 
 
-def expected_files(combo: dict[str, str], package: str) -> set[str]:
-    """The template's files as the answers should leave them after the post-gen hook."""
-    files = set()
-    for path in TEMPLATE_ROOT.rglob("*"):
-        if not path.is_file() or "__pycache__" in path.parts:
-            continue
-        rel = path.relative_to(TEMPLATE_ROOT).as_posix()
-        rel = rel.replace("{{cookiecutter.package_name}}", package)
-        if rel.startswith("licenses/"):
-            continue
-        if combo["cloud"] != "aws" and rel.startswith("infra/aws/"):
-            continue
-        if rel.startswith(".github/workflows/cd-"):
-            continue
-        files.add(rel)
-    files.add(".github/workflows/cd.yml")
-    if combo["license"] != "none":
-        files.add("LICENSE")
-    return files
-
-
-def rendered_files(project: Path) -> set[str]:
-    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("renders")
-    return {combo_id(combo): render(out / combo_id(combo), **combo) for combo in COMBINATIONS}
+def test_manifest_is_well_formed_and_in_canonical_form() -> None:
+    """Parsable, no duplicates, sorted: what `python -m tests.manifest --write` would write."""
+    text = manifest.MANIFEST.read_text(encoding="utf-8")
+    assert manifest.format_manifest(manifest.parse(text)) == text, (
+        f"{manifest.MANIFEST.name} is not in canonical form: {manifest.COMMANDS}"
+    )
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
-def test_exact_file_set(renders: dict[str, Path], combo: dict[str, str]) -> None:
-    project = renders[combo_id(combo)]
-    assert rendered_files(project) == expected_files(combo, "churn_prediction")
+def test_exact_file_set(renders: Renders, combo: dict[str, str]) -> None:
+    project = renders[combo]
+    actual = project_files(project)
+    expected = manifest.expected_files(combo, "churn_prediction")
+    assert actual == expected, manifest.mismatch(actual, expected)
     top = {p.name for p in project.iterdir()}
     assert top >= REQUIRED_TOP_LEVEL
     assert (project / "src" / "churn_prediction" / "cli.py").is_file()
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
-def test_no_template_syntax_left(renders: dict[str, Path], combo: dict[str, str]) -> None:
-    project = renders[combo_id(combo)]
+def test_no_template_syntax_left(renders: Renders, combo: dict[str, str]) -> None:
+    project = renders[combo]
     offenders = []
     for path in project.rglob("*"):
         if not path.is_file() or path.suffix == ".csv":
@@ -92,9 +77,9 @@ def test_no_template_syntax_left(renders: dict[str, Path], combo: dict[str, str]
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
 def test_python_version_reaches_every_file_that_depends_on_it(
-    renders: dict[str, Path], combo: dict[str, str]
+    renders: Renders, combo: dict[str, str]
 ) -> None:
-    project = renders[combo_id(combo)]
+    project = renders[combo]
     version = combo["python_version"]
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["requires-python"] == f">={version}"
@@ -108,8 +93,8 @@ def test_python_version_reaches_every_file_that_depends_on_it(
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
-def test_license_and_metadata(renders: dict[str, Path], combo: dict[str, str]) -> None:
-    project = renders[combo_id(combo)]
+def test_license_and_metadata(renders: Renders, combo: dict[str, str]) -> None:
+    project = renders[combo]
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     if combo["license"] == "none":
         assert not (project / "LICENSE").exists()
@@ -117,19 +102,21 @@ def test_license_and_metadata(renders: dict[str, Path], combo: dict[str, str]) -
     else:
         assert pyproject["project"]["license"] == combo["license"]
         text = (project / "LICENSE").read_text()
-        marker = {
-            "MIT": "MIT License",
-            "Apache-2.0": "Apache License",
-            "BSD-3-Clause": "BSD 3-Clause",
-        }
-        assert marker[combo["license"]] in text
+        assert LICENSE_MARKERS[combo["license"]] in text
     assert not (project / "licenses").exists()
     assert (project / "data" / "LICENSE-telco-Apache-2.0.txt").is_file()
     assert "IBM" in (project / "data" / "README.md").read_text()
 
 
-def test_sample_data_is_copied_byte_for_byte(renders: dict[str, Path]) -> None:
-    project = next(iter(renders.values()))
+def test_every_license_choice_has_its_text_and_marker() -> None:
+    """The post-gen hook copies licenses/<choice>.txt; 'none' is the only choice without one."""
+    texts = {p.stem for p in (TEMPLATE_ROOT / "licenses").glob("*.txt")}
+    assert "none" in CHOICES["license"]
+    assert texts == set(CHOICES["license"]) - {"none"} == set(LICENSE_MARKERS)
+
+
+def test_sample_data_is_copied_byte_for_byte(renders: Renders) -> None:
+    project = renders[COMBINATIONS[0]]
     shipped = TEMPLATE_ROOT / "data" / "raw" / "telco_customer_churn.csv"
     rendered = project / "data" / "raw" / "telco_customer_churn.csv"
     assert rendered.read_bytes() == shipped.read_bytes()
@@ -150,6 +137,9 @@ def test_user_strings_with_quotes_stay_valid_toml(tmp_path: Path) -> None:
 def test_custom_names_flow_everywhere(tmp_path: Path) -> None:
     project = render(tmp_path, project_name="Fraud Radar", package_name="radar")
     assert project.name == "fraud-radar"
+    actual = project_files(project)
+    expected = manifest.expected_files(DEFAULT, "radar")
+    assert actual == expected, manifest.mismatch(actual, expected)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == "fraud-radar"
     assert pyproject["project"]["scripts"] == {"radar": "radar.cli:main"}
@@ -158,10 +148,8 @@ def test_custom_names_flow_everywhere(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)
-def test_cd_workflow_matches_cloud_and_registry(
-    renders: dict[str, Path], combo: dict[str, str]
-) -> None:
-    cd = (renders[combo_id(combo)] / ".github" / "workflows" / "cd.yml").read_text()
+def test_cd_workflow_matches_cloud_and_registry(renders: Renders, combo: dict[str, str]) -> None:
+    cd = (renders[combo] / ".github" / "workflows" / "cd.yml").read_text()
     if combo["cloud"] == "none":
         assert "aws" not in cd.lower()
         assert "environment:" not in cd

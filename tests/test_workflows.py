@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 import yaml
 
 from .combinations import COMBINATIONS, combo_id
-from .conftest import TEMPLATE_DIR, render
+from .helpers import TEMPLATE_DIR, Renders, run
 
 BIN = Path(sys.executable).parent
 USES = re.compile(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$", re.MULTILINE)
@@ -22,9 +21,8 @@ TARGET = re.compile(r"^([a-z][a-z-]*(?: [a-z][a-z-]*)*):", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
-def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("workflows")
-    return {combo_id(c): render(out / combo_id(c), **c) for c in COMBINATIONS}
+def projects(renders: Renders) -> dict[str, Path]:
+    return {combo_id(c): renders[c] for c in COMBINATIONS}
 
 
 def workflow_dirs(projects: dict[str, Path]) -> list[Path]:
@@ -33,25 +31,24 @@ def workflow_dirs(projects: dict[str, Path]) -> list[Path]:
     ]
 
 
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True, check=False)
-
-
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
 def test_actionlint_with_shellcheck(projects: dict[str, Path]) -> None:
     for folder in workflow_dirs(projects):
         result = run(
-            BIN / "actionlint",
-            "-shellcheck",
-            shutil.which("shellcheck") or "",
-            *sorted(folder.glob("*.yml")),
+            [
+                BIN / "actionlint",
+                "-shellcheck",
+                shutil.which("shellcheck") or "",
+                *sorted(folder.glob("*.yml")),
+            ],
+            check=False,
         )
         assert result.returncode == 0, f"{folder}:\n{result.stdout}{result.stderr}"
 
 
 def test_zizmor_offline_has_no_findings(projects: dict[str, Path]) -> None:
     for folder in workflow_dirs(projects):
-        result = run(BIN / "zizmor", "--offline", "--no-progress", folder)
+        result = run([BIN / "zizmor", "--offline", "--no-progress", folder], check=False)
         assert result.returncode == 0, f"{folder}:\n{result.stdout}{result.stderr}"
         assert "No findings to report" in result.stdout + result.stderr
 
@@ -60,7 +57,8 @@ def test_github_workflow_schema(projects: dict[str, Path]) -> None:
     for folder in workflow_dirs(projects):
         files = sorted(folder.glob("*.yml"))
         result = run(
-            BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files
+            [BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files],
+            check=False,
         )
         assert result.returncode == 0, f"{folder}:\n{result.stdout}{result.stderr}"
 
