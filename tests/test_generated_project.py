@@ -97,8 +97,46 @@ def check_pipeline_outputs(
     ]
     assert "No baseline found" in ci.stdout  # first model: compare passes and says so
     assert_regressions_blocked(project, "churn_prediction")
+    assert_lint_enforces_the_import_contracts(project, "churn_prediction")
     if combo == DEFAULT:
+        assert_drift_names_the_trained_version(project, metadata["mlflow"]["version"])
         assert_registry_baseline(project, "churn_prediction")
+
+
+# Planted so that ruff accepts them: only the import contracts can refuse them.
+PLANTED = {
+    "train/split.py": (
+        "\n\ndef _planted() -> object:\n    import subprocess\n\n    return subprocess\n",
+        "pure module 'train.split' imports 'subprocess'",
+    ),
+    "train/tables.py": (
+        "\n\ndef _planted() -> object:\n    from ..deploy import lifecycle\n\n"
+        "    return lifecycle\n",
+        "stage 'train' imports the later stage 'deploy'",
+    ),
+}
+
+
+def assert_lint_enforces_the_import_contracts(project: Path, package: str) -> None:
+    """`make lint` fails on a planted violation of each rule, naming it; passes without."""
+    for module, (code, message) in PLANTED.items():
+        path = project / "src" / package / module
+        original = path.read_text()
+        path.write_text(original + code)
+        try:
+            result = make(project, "lint", check=False)
+        finally:
+            path.write_text(original)
+        assert result.returncode != 0, f"make lint accepted a planted violation in {module}"
+        assert message in result.stdout, result.stdout[-3000:]
+    assert "import contracts: kept" in make(project, "lint").stdout
+
+
+def assert_drift_names_the_trained_version(project: Path, version: str) -> None:
+    """`make all`'s drift step scored with the model train registered, by its version."""
+    notes = json.loads((project / "reports" / "drift.json").read_text())["notes"]
+    assert any(f"model version {version}" in note for note in notes), notes
+    assert not any("unknown" in note for note in notes), notes
 
 
 def assert_registry_baseline(project: Path, package: str) -> None:

@@ -66,12 +66,13 @@ def poll_until(
     Args:
         url: what to poll (usually `<service>/ready`).
         timeout: give up after this many seconds.
-        died: returns why the process behind `url` is gone (None while it runs),
-            so a crash fails at once instead of at the timeout.
+        died: returns why the process behind `url` is gone, e.g. "exited with code 1"
+            (None while it runs), so a crash fails at once instead of at the timeout.
         interval: pause between polls.
 
     Raises:
-        NotReadyError: the process died (message: `died()`'s reason) or time ran out.
+        NotReadyError: the process died (message: `died()`'s reason) or time ran out
+            ("was not ready after N s"); callers prefix what it was ("the service ...").
     """
     started = time.monotonic()
     while True:
@@ -81,5 +82,5 @@ def poll_until(
         if status_of(url) == 200:
             return time.monotonic() - started
         if time.monotonic() - started >= timeout:
-            raise NotReadyError(f"not ready after {timeout:.0f} s")
+            raise NotReadyError(f"was not ready after {timeout:.0f} s")
         time.sleep(interval)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DeployError, ServiceStartError
+from ..layout import METADATA_FILE
 from ..probes import free_port
 from ..serving.process import ServiceProcess, start_service, wait_ready
 from ..settings import Settings
@@ -218,7 +219,7 @@ class LocalPlatform:
 
     def _freeze_model(self, source: Path) -> Path:
         """An immutable copy of the model folder: retraining never changes a running release."""
-        if not (source / "metadata.json").is_file():
+        if not (source / METADATA_FILE).is_file():
             raise DeployError(f"no trained model in {source}: run `make train` first")
         releases = self.root / "local" / "releases"
         target = releases / _tree_digest(source)

@@ -153,13 +153,13 @@ def wait_container_ready(container: Any, url: str, timeout: float = 60.0) -> flo
     def died() -> str | None:
         container.reload()
         if container.status in {"exited", "dead"}:
-            return "the container exited before it was ready"
+            return "exited before it was ready"
         return None
 
     try:
         return poll_until(f"{url}/ready", timeout=timeout, died=died)
     except NotReadyError as err:
-        raise ContainerEngineError(f"{err}:\n{logs_tail(container)}") from err
+        raise ContainerEngineError(f"the container {err}:\n{logs_tail(container)}") from err
 
 
 def run_beside(client: Any, container: Any, command: Sequence[str]) -> tuple[int, str]:

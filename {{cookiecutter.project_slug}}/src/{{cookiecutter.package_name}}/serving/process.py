@@ -95,9 +95,9 @@ def wait_ready(service: ServiceProcess, timeout: float = 60.0) -> float:
 
     def died() -> str | None:
         code = service.process.poll()
-        return None if code is None else f"the service exited with code {code}"
+        return None if code is None else f"exited with code {code}"
 
     try:
         return poll_until(f"{service.url}/ready", timeout=timeout, died=died)
     except NotReadyError as err:
-        raise ServiceStartError(f"{err}:\n{service.log_tail()}") from err
+        raise ServiceStartError(f"the service {err}:\n{service.log_tail()}") from err

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,19 @@ def metrics_record(
         metrics=dict(trained.evaluation.metrics),
         slices=trained.evaluation.slices,
         latency_ms=latency,
+    )
+
+
+def draw_plots(
+    settings: Settings, inputs: Inputs, test_rows: pd.DataFrame, evaluation: training.Evaluation
+) -> list[Path]:
+    """The four evaluation plots of the test split, in reports/figures/."""
+    return plots.write_plots(
+        training.binary_labels(test_rows, inputs.contract),
+        evaluation.proba,
+        inputs.config.threshold,
+        inputs.contract.target.labels,
+        settings.reports_dir / FIGURES_DIR,
     )
 
 
@@ -142,13 +156,7 @@ def run_train(settings: Settings) -> ModelMetadata:
             settings.metrics_dir / METRICS_FILE,
             metrics_record(inputs, trained, data_sha256, size_bytes, latency),
         )
-        figures = plots.write_plots(
-            training.binary_labels(test_rows, contract),
-            evaluation.proba,
-            config.threshold,
-            contract.target.labels,
-            settings.reports_dir / FIGURES_DIR,
-        )
+        figures = draw_plots(settings, inputs, test_rows, evaluation)
     metadata = ModelMetadata(
         threshold=config.threshold,
         contract_fingerprint=contract.fingerprint(),
@@ -231,13 +239,7 @@ def run_evaluate(settings: Settings) -> dict[str, float]:
         test_rows = inputs.frame.loc[split.test]
         evaluation = training.evaluate(pipeline, test_rows, contract, config)
     with progress.step("draw the plots"):
-        figures = plots.write_plots(
-            training.binary_labels(test_rows, contract),
-            evaluation.proba,
-            config.threshold,
-            contract.target.labels,
-            settings.reports_dir / FIGURES_DIR,
-        )
+        figures = draw_plots(settings, inputs, test_rows, evaluation)
     version = metadata.model_version
     print(f"\nModel version {version}, {len(test_rows)} test rows, threshold {config.threshold}")
     print_evaluation(evaluation)
