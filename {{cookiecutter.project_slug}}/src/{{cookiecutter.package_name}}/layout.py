@@ -141,7 +141,7 @@ class ModelFacts(_Record):
     """The `model` section of the metrics record."""
 
     estimator: str = ""
-    size_bytes: int = 0
+    size_bytes: int | float = 0
     threshold: float = 0.5
 
 
