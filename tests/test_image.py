@@ -201,7 +201,7 @@ def _local_predictions(project: Path, env: dict[str, str], count: int) -> dict[s
     script = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        f"from {PACKAGE}.contract import load_contract\n"
+        f"from {PACKAGE}.contract.model import load_contract\n"
         f"from {PACKAGE}.serving.payloads import sample_rows\n"
         f"from {PACKAGE}.serving.predictor import OnnxPredictor\n"
         "contract = load_contract(Path('config/data_contract.yaml'))\n"
