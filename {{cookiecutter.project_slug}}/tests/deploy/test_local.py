@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -156,7 +157,9 @@ def test_good_release_goes_live_under_load_with_zero_failures(
         ("crash", "green did not become ready: the service exited"),
         ("never-ready", "green did not become ready: the service was not ready after 8 s"),
         ("error", "validation failed: /predict answered 500"),
-        ("slow:1500", "validation failed: load gate: p95"),
+        # 1.5 s per answer fails the load gate on p95, or (on a starved machine, where
+        # locust's users finish few requests) on too few requests: either way, rolled back.
+        ("slow:1500", "validation failed: load gate: (p95|only \\d+ requests)"),
     ],
 )
 def test_faulty_release_is_rolled_back_with_zero_failures(
@@ -169,7 +172,7 @@ def test_faulty_release_is_rolled_back_with_zero_failures(
         result = deployer.run("--model-dir", str(models["9"]), "--fault", fault)
         elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stdout + result.stderr
-    assert f"ROLLED BACK 9: {reason}" in result.stdout
+    assert re.search(f"ROLLED BACK 9: {reason}", result.stdout), result.stdout
     assert load.failures == []
     assert {a.colour for a in load.answers} == {deployer.state()["live"]["colour"]}  # type: ignore[index]
     assert deployer.production_version() == live
