@@ -260,10 +260,14 @@ def run_image_push(settings: Settings, repository: str, insecure: bool = False) 
     """Push the last built image as <repository>:<git revision>; print and output its digest.
 
     Releases refer to the image by this digest, never by a tag, so what was
-    tested is exactly what runs.
+    tested is exactly what runs. Pushing again (a re-run of the same commit)
+    is safe: registries keep layers they already have, the tag moves to the
+    image just built, and the output names that exact digest.
     """
     if not repository:
         raise ImageError("IMAGE_REPOSITORY is empty: name the repository, e.g. ghcr.io/org/repo")
+    # Registries take lower-case repository names only (GitHub owners may have capitals).
+    repository = repository.lower()
     built = recorded_image(settings)
     target = f"{repository}:{built.tags[0].rsplit(':', 1)[-1]}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -282,7 +286,12 @@ def run_image_push(settings: Settings, repository: str, insecure: bool = False) 
         raise ImageError(f"pushed {target} but found no digest in the engine's output")
     print(f"image: pushed {target} ({digest}), model version {built.model_version}")
     _write_github_outputs(
-        {"digest": digest, "image": f"{repository}@{digest}", "model_version": built.model_version}
+        {
+            "digest": digest,
+            "image": f"{repository}@{digest}",
+            "model_version": built.model_version,
+            "git_revision": built.git_revision,
+        }
     )
     return 0
 
