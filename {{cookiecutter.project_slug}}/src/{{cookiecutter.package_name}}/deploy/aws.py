@@ -210,7 +210,7 @@ class AwsPlatform:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """One release per environment at a time, across runners: the second waits, then is refused."""
+        """One release per environment at a time, across runners; a second one waits."""
         deadline = time.monotonic() + self.config.lock_wait_minutes * 60
         while (held := self._try_lock()) is not None:
             if time.monotonic() >= deadline:
@@ -228,9 +228,9 @@ class AwsPlatform:
     # -- AWS reads ------------------------------------------------------------------------
 
     def _service(self) -> dict[str, Any]:
-        found = self.clients.ecs.describe_services(
-            cluster=self.prefix, services=[self.prefix]
-        )["services"]
+        found = self.clients.ecs.describe_services(cluster=self.prefix, services=[self.prefix])[
+            "services"
+        ]
         if not found or found[0].get("status") == "INACTIVE":
             raise DeployError(
                 f"ECS service {self.prefix!r} not found in {self.environment}: create the "
@@ -267,6 +267,7 @@ class AwsPlatform:
             return self.endpoints.test_url.rstrip("/")
         return f"http://{self._dns_name()}:{self.config.test_listener_port}"
 
+    @property
     def production_url(self) -> str:
         """The load balancer's production listener (or MLOPS_DEPLOY_PRODUCTION_URL)."""
         if self.endpoints.production_url:
@@ -287,7 +288,10 @@ class AwsPlatform:
             ecr = self.clients.ecr
             try:
                 ecr.describe_images(repositoryName=name, imageIds=[{"imageDigest": digest}])
-            except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException) as err:
+            except (
+                ecr.exceptions.ImageNotFoundException,
+                ecr.exceptions.RepositoryNotFoundException,
+            ) as err:
                 raise DeployError(f"{repository}@{digest} is not in ECR") from err
         return f"{repository}@{digest}"
 
@@ -443,7 +447,9 @@ class AwsPlatform:
             self.state["candidate"] = None
             return notes
         deployment = self._describe()
-        note = f"release {candidate['release']} of an interrupted run was {deployment.get('status')}"
+        note = (
+            f"release {candidate['release']} of an interrupted run was {deployment.get('status')}"
+        )
         hook = self._paused_at(deployment)
         if hook is not None:
             self._answer(hook, "ROLLBACK")
@@ -462,8 +468,7 @@ class AwsPlatform:
         return live.get("release")
 
     def plan(self, policy: Policy) -> list[TrafficStep]:
-        """ECS runs the canary/linear steps (watched until it pauses at the bake hook), then the
-        release's own bake at 100 %."""
+        """ECS's canary/linear steps (watched until its bake hook), then the release's own bake."""
         bake = TrafficStep(100, policy.bake_seconds)
         if list(policy.steps) == [100]:
             return [bake]
@@ -500,9 +505,9 @@ class AwsPlatform:
             self.log(f"alarm {alarm} already fires (blue's doing): not held against green")
         advanced = self._load_balancing()
         green = advanced["alternateTargetGroupArn"]
-        balancer = self.clients.elbv2.describe_load_balancers(Names=[self.prefix])[
-            "LoadBalancers"
-        ][0]["LoadBalancerArn"]
+        balancer = self.clients.elbv2.describe_load_balancers(Names=[self.prefix])["LoadBalancers"][
+            0
+        ]["LoadBalancerArn"]
         self.state["candidate"] = {
             "release": release.identity,
             "version": release.version,
@@ -623,7 +628,33 @@ class AwsPlatform:
         else:
             raise ReleaseError("ECS did not finish its bake in time")
         self._record_live()
+        self._tag_releases()
         self._save(f"released {self.live_version()} ({self.state['live']['task_definition']})")
+
+    def _tag_releases(self) -> None:
+        """ECR only: tag the live and previous images `<env>-live`, `<env>-previous`.
+
+        The repository's lifecycle rule never expires those tags, so neither the
+        running image nor the one a rollback needs can disappear.
+        """
+        ecr = self.clients.ecr
+        for key in ("live", "previous"):
+            image = (self.state.get(key) or {}).get("image") or ""
+            repository, _, digest = image.partition("@")
+            host, _, name = repository.partition("/")
+            if not ECR_HOST.match(host) or not digest:
+                continue
+            try:
+                found = ecr.batch_get_image(repositoryName=name, imageIds=[{"imageDigest": digest}])
+                ecr.put_image(
+                    repositoryName=name,
+                    imageManifest=found["images"][0]["imageManifest"],
+                    imageTag=f"{self.environment}-{key}",
+                    imageDigest=digest,
+                )
+            except Exception as err:  # a missing label must not fail a release that went live
+                if "ImageAlreadyExists" not in str(err):
+                    self.log(f"could not tag {image} as {self.environment}-{key}: {err}")
 
     def retire_blue(self) -> None:
         """ECS retired blue at the end of its bake (CLEAN_UP stage); nothing left to do."""

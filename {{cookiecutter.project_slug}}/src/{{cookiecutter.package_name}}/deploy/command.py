@@ -42,6 +42,10 @@ class DeployRequest:
     model_version: str | None = None
     git_revision: str | None = None
     environment: str = "staging"
+    github_repository: str = ""
+    vpc_id: str = ""
+    subnet_ids: tuple[str, ...] = ()
+    certificate_arn: str = ""
     fault: str = ""
     production_port: int | None = None
     test_port: int | None = None
@@ -139,7 +143,7 @@ def execute(
     validate = http_validator(settings, rows, load)
     probe_rows = sample_rows(settings.data_path, contract, 50, seed=23)
     probe = ProbeTraffic(
-        platform.production_url(),
+        platform.production_url,
         probe_rows,
         config.probe.rate_per_second,
         config.probe.timeout_seconds,
@@ -241,8 +245,50 @@ def run_configured(
     return run_platform(settings, config, platform, request, policy=policy, clock=clock)
 
 
+def run_bootstrap(settings: Settings, config: DeployConfig, request: DeployRequest) -> int:
+    """`deploy bootstrap`: both stacks of one environment, then the GitHub variables."""
+    import boto3
+
+    from .bootstrap import (
+        Bootstrap,
+        BootstrapRequest,
+        gh_ready,
+        github_repository,
+        print_variables,
+        set_with_gh,
+    )
+
+    config.aws.prefix(request.environment)  # unknown environment: one clear error first
+    region = os.environ.get("AWS_REGION") or config.aws.region
+    repository = request.github_repository or github_repository(settings.project_dir)
+    bootstrap = Bootstrap(
+        boto3.session.Session(region_name=region), config.aws, settings.project_dir / "infra/aws"
+    )
+    variables = bootstrap.run(
+        BootstrapRequest(
+            environment=request.environment,
+            github_repository=repository,
+            vpc_id=request.vpc_id,
+            subnet_ids=request.subnet_ids,
+            certificate_arn=request.certificate_arn,
+        ),
+        repository,
+        region,
+    )
+    print_variables(variables, repository, print)
+    if not gh_ready():
+        print("gh is not installed or not logged in: set the variables above by hand")
+        return 0
+    failed = set_with_gh(variables, repository)
+    print(f"gh: set {len(variables) - len(failed)} of {len(variables)} variables", end="")
+    print(f" (failed: {', '.join(failed)})" if failed else "")
+    return 1 if failed else 0
+
+
 def run_deploy(settings: Settings, request: DeployRequest) -> int:
     """Dispatch `deploy <action> --platform <name>` with config/deploy.yaml."""
+    if request.action == "bootstrap":
+        return run_bootstrap(settings, load_deploy_config(settings.deploy_config_path), request)
     config = load_deploy_config(settings.deploy_config_path, request.platform)
     return run_configured(settings, config, request)
 
@@ -258,6 +304,10 @@ def _deploy(args: argparse.Namespace, settings: Settings) -> int:
             model_version=args.model_version,
             git_revision=args.git_revision,
             environment=args.environment,
+            github_repository=args.github_repository,
+            vpc_id=args.vpc_id,
+            subnet_ids=tuple(s for s in args.subnet_ids.split(",") if s),
+            certificate_arn=args.certificate_arn,
             fault=args.fault,
             production_port=args.production_port,
             test_port=args.test_port,
@@ -270,10 +320,11 @@ def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action",
         nargs="?",
-        choices=["release", "status", "rollback", "stop"],
+        choices=["release", "status", "rollback", "stop", "bootstrap"],
         default="release",
         help="release (default) a new version, show the status, roll back to the previous "
-        "release, or stop everything the local platform runs",
+        "release, stop everything the local platform runs, or (aws) create the stacks of "
+        "--environment and print the GitHub variables",
     )
     parser.add_argument("--platform", choices=["local", "aws"], default="local")
     parser.add_argument(
@@ -302,6 +353,12 @@ def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
         default="",
         help="local rehearsal: MLOPS_FAULT for green (crash, never-ready, error, slow:<ms>)",
     )
+    parser.add_argument(
+        "--github-repository", default="", help="bootstrap: owner/name (default: git origin)"
+    )
+    parser.add_argument("--vpc-id", default="", help="bootstrap: VPC (default: the default VPC)")
+    parser.add_argument("--subnet-ids", default="", help="bootstrap: subnets, comma-separated")
+    parser.add_argument("--certificate-arn", default="", help="bootstrap: ACM certificate (HTTPS)")
     parser.add_argument("--production-port", type=int, default=None, help="local: nginx port")
     parser.add_argument("--test-port", type=int, default=None, help="local: nginx test port")
     parser.add_argument(

@@ -7,10 +7,9 @@ so a team tunes its release without touching the lifecycle.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
-
-import re
 
 from pydantic import Field, field_validator, model_validator
 

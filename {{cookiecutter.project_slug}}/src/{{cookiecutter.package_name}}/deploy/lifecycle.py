@@ -121,6 +121,7 @@ class Platform(Protocol):
         """Send the test route to green; returns its base URL."""
         ...
 
+    @property
     def production_url(self) -> str:
         """Where production traffic enters (the probes go there)."""
         ...
@@ -206,8 +207,11 @@ def _evidence(
     probes: tuple[tuple[int, int], tuple[int, int]],
     percent: int,
 ) -> tuple[int, int]:
-    """(requests, errors) green served in the window: its platform's count, or the share of
-    the release's own probes it must have answered, whichever is larger (cloud metrics lag)."""
+    """(requests, errors) green served in the window.
+
+    Its platform's count, or the share of the release's own probes it must have
+    answered, whichever is larger (cloud metrics arrive late).
+    """
     (answered_0, failed_0), (answered_1, failed_1) = probes
     share = percent / 100
     requests = max(now.requests - start.requests, int((answered_1 - answered_0) * share))
@@ -221,6 +225,7 @@ def watch(
     policy: Policy,
     clock: Clock,
     log: Log,
+    *,
     probe: Probe | None = None,
 ) -> None:
     """Watch green for one step; ReleaseError as soon as it looks unhealthy or proves nothing."""
@@ -299,7 +304,7 @@ def run_release(
                 shift_started = clock.now()
                 platform.shift(step.percent)
                 outcome.timings[f"shift to {step.percent} %"] = clock.now() - shift_started
-                watch(platform, step, policy, clock, log, probe)
+                watch(platform, step, policy, clock, log, probe=probe)
         finally:
             if probe is not None:
                 probe.stop()
