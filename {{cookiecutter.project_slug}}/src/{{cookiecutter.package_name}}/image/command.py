@@ -296,21 +296,69 @@ def run_image_push(settings: Settings, repository: str, insecure: bool = False) 
     return 0
 
 
+def _write_summary(text: str) -> None:
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with Path(target).open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+
+
+def run_image_scan(image: str, wait_seconds: float = 300.0) -> int:
+    """ECR's scan-on-push findings for `image` (by digest), counted by severity.
+
+    A documented choice: findings are reported (stdout and the job summary), not
+    blocking. A base-image CVE must not stop a model release that fixes a real
+    problem; the table puts it in front of the team on every release.
+    """
+    import boto3
+
+    repository, _, digest = image.partition("@")
+    host, _, name = repository.partition("/")
+    if not digest or ".dkr.ecr." not in host:
+        raise ImageError(f"image scan needs an ECR image by digest, got {image!r}")
+    region = host.split(".dkr.ecr.", 1)[1].split(".", 1)[0]
+    ecr = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or region).client("ecr")
+    image_id = {"imageDigest": digest}
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            found = ecr.describe_image_scan_findings(repositoryName=name, imageId=image_id)
+        except ecr.exceptions.ClientError as err:
+            print(f"image scan: no findings for {image}: {err}")
+            _write_summary(f"### Image scan\n\nNo scan findings for `{image}`: {err}")
+            return 0
+        status = (found.get("imageScanStatus") or {}).get("status", "")
+        if status != "IN_PROGRESS" or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    counts = (found.get("imageScanFindings") or {}).get("findingSeverityCounts") or {}
+    shown = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none"
+    print(f"image scan of {image} ({status or 'unknown'}): {shown}")
+    rows = "".join(f"| {k} | {v} |\n" for k, v in sorted(counts.items())) or "| none | 0 |\n"
+    _write_summary(
+        f"### Image scan ({status or 'unknown'})\n\n`{image}`\n\n| severity | findings |\n"
+        f"| --- | --- |\n{rows}\nReported, not blocking: see the README's scan policy."
+    )
+    return 0
+
+
 def _image(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "build":
         run_image_build(settings, engine=args.engine, model_dir=args.model_dir)
         return 0
     if args.action == "push":
         return run_image_push(settings, args.repository, insecure=args.insecure_registry)
+    if args.action == "scan":
+        return run_image_scan(args.image or "")
     return run_image_smoke(settings, engine=args.engine, image=args.image)
 
 
 def _image_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action",
-        choices=["build", "smoke", "push"],
+        choices=["build", "smoke", "push", "scan"],
         help="build: build and tag the image; smoke: run it and check the API; "
-        "push: push it to --repository and print its digest",
+        "push: push it to --repository and print its digest; scan: report ECR's findings",
     )
     parser.add_argument(
         "--repository",
@@ -337,7 +385,9 @@ def _image_arguments(parser: argparse.ArgumentParser) -> None:
         help="build: model folder to bake in, inside the project (default: models/current)",
     )
     parser.add_argument(
-        "--image", default=None, help="smoke: image to run (default: the last one built)"
+        "--image",
+        default=None,
+        help="smoke: image to run (default: the last one built); scan: <ecr repo>@sha256:…",
     )
 
 
