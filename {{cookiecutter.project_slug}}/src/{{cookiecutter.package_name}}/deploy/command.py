@@ -189,18 +189,21 @@ def run_platform(
             stopped = platform.stop_all()
         log(f"stopped: {', '.join(stopped) or 'nothing was running'}")
         return 0
+    requested = None
+    if request.action != "rollback":  # a bad request is refused before anything is touched
+        requested = (
+            aws_release(settings, request)
+            if platform.name == "aws"
+            else local_release(settings, request)
+        )
     with platform.locked():
         for note in platform.recover():
             log(f"recovered: {note}")
-        if request.action == "rollback":
+        if requested is None:
             release = platform.previous_release()
             log(f"rolling back to {release.version} through a full blue/green release")
         else:
-            release = (
-                aws_release(settings, request)
-                if platform.name == "aws"
-                else local_release(settings, request)
-            )
+            release = requested
             if platform.live_version() == release.identity and not request.force:
                 log(f"{release.identity} is already live")
                 return 0
