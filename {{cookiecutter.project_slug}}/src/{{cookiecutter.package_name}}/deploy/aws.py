@@ -257,6 +257,18 @@ class AwsPlatform:
         by_arn = {rule["RuleArn"]: forward_weights(rule.get("Actions", [])) for rule in rules}
         return {"production": by_arn.get(production, {}), "test": by_arn.get(test, {})}
 
+    def _idle_target_group(self) -> str:
+        """The target group production does not use: where ECS starts green.
+
+        ECS alternates the two groups from release to release, so green is
+        found from the production rule's weights, not from the service's fields.
+        """
+        advanced = self._load_balancing()
+        groups = (advanced["targetGroupArn"], advanced["alternateTargetGroupArn"])
+        production = self.traffic()["production"]
+        idle = [str(group) for group in groups if production.get(group, 0) == 0]
+        return idle[0] if idle else str(groups[1])
+
     def _dns_name(self) -> str:
         found = self.clients.elbv2.describe_load_balancers(Names=[self.prefix])["LoadBalancers"]
         return str(found[0]["DNSName"])
@@ -503,8 +515,7 @@ class AwsPlatform:
         self._ignored_alarms = {n for n, (state, _) in states.items() if state == "ALARM"}
         for alarm in sorted(self._ignored_alarms):
             self.log(f"alarm {alarm} already fires (blue's doing): not held against green")
-        advanced = self._load_balancing()
-        green = advanced["alternateTargetGroupArn"]
+        green = self._idle_target_group()
         balancer = self.clients.elbv2.describe_load_balancers(Names=[self.prefix])["LoadBalancers"][
             0
         ]["LoadBalancerArn"]

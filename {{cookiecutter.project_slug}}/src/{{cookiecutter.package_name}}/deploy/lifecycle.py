@@ -277,7 +277,7 @@ def run_release(
     probe: Probe | None = None,
 ) -> Outcome:
     """Take `release` live or leave production exactly where it was."""
-    outcome = Outcome(released=False, version=release.version)
+    outcome = Outcome(released=False, version=release.identity)
     phase_started = clock.now()
 
     def phase(name: str) -> None:
