@@ -480,9 +480,13 @@ class AwsPlatform:
         return live.get("release")
 
     def plan(self, policy: Policy) -> list[TrafficStep]:
-        """ECS's canary/linear steps (watched until its bake hook), then the release's own bake."""
+        """ECS's canary/linear steps (watched until its bake hook), then the release's own bake.
+
+        The first release has no blue to compare with (its target group is empty):
+        it goes all at once, then bakes.
+        """
         bake = TrafficStep(100, policy.bake_seconds)
-        if list(policy.steps) == [100]:
+        if list(policy.steps) == [100] or not self.live_version():
             return [bake]
         return [TrafficStep(policy.steps[0], None), bake]
 
@@ -537,7 +541,7 @@ class AwsPlatform:
             "service": self.prefix,
             "taskDefinition": registered,
             "deploymentConfiguration": deployment_configuration(
-                self.policy.steps,
+                self.policy.steps if self.live_version() else (100,),
                 self.policy.step_seconds,
                 self.policy.bake_seconds,
                 alarms=[a for a in alarm_names(self.prefix) if a not in self._ignored_alarms],
