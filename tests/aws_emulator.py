@@ -28,6 +28,7 @@ import json
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -663,3 +664,96 @@ class EcsFake:
         return [
             (target, request) for target, request in self.calls if prefix in json.dumps(request)
         ]
+
+
+# ---------------------------------------------------------------- registry hosts on this machine
+
+
+def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request body, plain or chunked."""
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        body = bytearray()
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                handler.rfile.readline()
+                return bytes(body)
+            body += handler.rfile.read(size)
+            handler.rfile.readline()
+    length = int(handler.headers.get("Content-Length", 0) or 0)
+    return handler.rfile.read(length) if length else b""
+
+
+class RegistryProxy:
+    """An HTTP proxy that sends ECR's and GHCR's registry hosts to the local registry.
+
+    A push cannot be redirected by registries.conf (it rewrites pulls only), so the
+    runner's registry traffic goes through this proxy (HTTP_PROXY/HTTPS_PROXY, with
+    the package registries and loopback in NO_PROXY). HTTPS to a registry host is
+    refused, so podman falls back to plain HTTP for those insecure registries, which
+    this proxy forwards to the local registry; nothing else is proxied.
+    """
+
+    def __init__(self, registry: str, hosts: tuple[str, ...]) -> None:
+        self.registry = registry
+        self.hosts = hosts
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def env(self) -> dict[str, str]:
+        return {
+            "HTTP_PROXY": self.url, "HTTPS_PROXY": self.url, "http_proxy": self.url,
+            "https_proxy": self.url,
+            "NO_PROXY": "127.0.0.1,localhost,pypi.org,files.pythonhosted.org",
+            "no_proxy": "127.0.0.1,localhost,pypi.org,files.pythonhosted.org",
+        }  # fmt: skip
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_CONNECT(self) -> None:
+                self.send_response(502)  # no TLS here: the client falls back to HTTP
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                self.close_connection = True
+
+            def _forward(self) -> None:
+                target = urllib.parse.urlsplit(self.path)
+                if target.hostname not in proxy.hosts:
+                    self.send_response(502)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = _read_body(self)
+                path = target.path + (f"?{target.query}" if target.query else "")
+                headers = {
+                    k: v for k, v in self.headers.items()
+                    if k.lower() not in {"proxy-connection", "transfer-encoding", "content-length", "connection"}
+                }  # fmt: skip
+                connection = http.client.HTTPConnection(proxy.registry, timeout=300)
+                connection.request(self.command, path, body=body or None, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in {"content-length", "transfer-encoding", "connection"}:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                connection.close()
+
+            do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _forward
+
+        return Handler

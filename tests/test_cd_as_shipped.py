@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from .aws_emulator import ACCOUNT, EcsFake, aws_client, fill_gaps
+from .aws_emulator import ACCOUNT, EcsFake, RegistryProxy, aws_client, fill_gaps
 from .combinations import RUNNABLE, combo_id
 from .helpers import Renders, answers_ok, free_port, git, make, project_env, wait_until
 from .podman import engine_problem, ensure_base_image, local_registry, podman_env
@@ -171,6 +171,7 @@ class Pipeline:
                 "UV_PYTHON_DOWNLOADS": "never",
                 "CONTAINERS_CONF": self.engine_env["CONTAINERS_CONF"],
                 "CONTAINERS_REGISTRIES_CONF": self.engine_env["CONTAINERS_REGISTRIES_CONF"],
+                **{k: v for k, v in self.engine_env.items() if "proxy" in k.lower()},
                 "AWS_ENDPOINT_URL": self.moto_url,
                 "AWS_ENDPOINT_URL_ECS": self.fake.url,
                 "MLOPS_DEPLOY_RUNNER_CIDR": RUNNER_CIDR,
@@ -286,7 +287,20 @@ def pipeline(
                 for prefix in (f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com", "ghcr.io")
             )
         )
-        engine_env = {**engine, "CONTAINERS_REGISTRIES_CONF": str(registries)}
+        hosts = (f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com", "ghcr.io")
+        proxy = RegistryProxy(registry, hosts)
+        stack.callback(proxy.close)
+        # podman's own registry traffic goes through the proxy, never a build's or a container's
+        conf = folder / "containers.conf"
+        conf.write_text(
+            Path(engine["CONTAINERS_CONF"])
+            .read_text()
+            .replace("[containers]\n", "[containers]\nhttp_proxy = false\n")
+        )
+        engine_env = {
+            **engine, **proxy.env(),
+            "CONTAINERS_CONF": str(conf), "CONTAINERS_REGISTRIES_CONF": str(registries),
+        }  # fmt: skip
         iam = aws_client("iam", moto_url, region)
         iam.create_open_id_connect_provider(  # gap: AWS::IAM::OIDCProvider
             Url="https://token.actions.githubusercontent.com",
@@ -294,6 +308,8 @@ def pipeline(
             ThumbprintList=["0" * 40],
         )
         variables, output = bootstrap(project, moto_url, region)
+        git(project, "add", "uv.lock")  # as a user does after the first `make setup`
+        git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "lock")
         filled = ["AWS::IAM::OIDCProvider (created first, passed as ExistingOidcProviderArn)"]
         if combo["registry"] == "ghcr":
             aws_client("secretsmanager", moto_url, region).create_secret(

@@ -95,6 +95,10 @@ class WorkflowRunner:
 
     def evaluate(self, expression: str, run: JobRun) -> str:
         """The value of one `${{ }}` expression (an unset variable is '')."""
+        if "==" in expression:
+            left, _, right = expression.partition("==")
+            equal = self.evaluate(left.strip(), run) == right.strip().strip("'\"")
+            return "true" if equal else ""
         parts = expression.split(".")
         head = parts[0]
         if head == "vars":
@@ -108,9 +112,6 @@ class WorkflowRunner:
             return needed.outputs.get(parts[3], "") if needed else ""
         if head == "inputs":
             return ""
-        if expression.startswith("github.ref == "):
-            expected = expression.split("==", 1)[1].strip().strip("'\"")
-            return "true" if self.github.get("ref") == expected else ""
         raise ValueError(f"{self.workflow_path.name}: expression not understood: {expression}")
 
     def substitute(self, text: Any, run: JobRun) -> str:
@@ -238,5 +239,11 @@ class WorkflowRunner:
 
 def runner_env() -> dict[str, str]:
     """The parts of this machine's environment a runner also has (PATH, HOME, locale, caches)."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "UV_CACHE_DIR", "XDG_CACHE_HOME")
+    keep = (
+        "PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "UV_CACHE_DIR", "XDG_CACHE_HOME",
+        # how this machine reaches the package registries (a runner's trust store and proxy)
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT",
+        "GIT_SSL_CAINFO", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
+        "no_proxy",
+    )  # fmt: skip
     return {key: os.environ[key] for key in keep if key in os.environ}
