@@ -375,6 +375,13 @@ def platform_for(
     )
 
 
+def blue_is_live(stack: Stack, green: ServiceProcess, config: DeployConfig) -> None:
+    """An earlier release is live (in SSM): the next one canaries against it."""
+    platform = platform_for(stack, EcsSimulator(stack), green, config)
+    platform.state["live"] = {"release": "7@0123456789ab", "version": "7", "image": "old"}
+    platform._save("released 7")
+
+
 def release(
     stack: Stack,
     ecs: EcsSimulator,
@@ -400,6 +407,7 @@ def test_release_validates_bakes_and_waits_for_ecs(
     moto_url: str, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = Stack(moto_url, "stg")
+    blue_is_live(stack, green, shipped_config())
     ecs = EcsSimulator(stack)
     assert release(stack, ecs, green, shipped_config()) == 0
     out = capsys.readouterr().out
@@ -450,6 +458,7 @@ def test_failed_validation_rolls_back_at_the_validation_hook(
     moto_url: str, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = Stack(moto_url, "v")
+    blue_is_live(stack, green, shipped_config(environments={"staging": "v"}))
     ecs = EcsSimulator(stack)
     assert release(stack, ecs, green, shipped_config(environments={"staging": "v"})) == 1
     assert "validation failed: /predict answered 500" in capsys.readouterr().out
@@ -462,6 +471,7 @@ def test_an_alarm_during_the_canary_stops_the_deployment(
     moto_url: str, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = Stack(moto_url, "a")
+    blue_is_live(stack, green, shipped_config(environments={"staging": "a"}))
     ecs = EcsSimulator(stack, alarm_at="PRODUCTION_TRAFFIC_SHIFT")
     assert release(stack, ecs, green, shipped_config(environments={"staging": "a"})) == 1
     out = capsys.readouterr().out
@@ -490,9 +500,9 @@ def test_an_alarm_already_firing_because_of_blue_does_not_block_the_fix(
     service = stack.ecs.describe_services(cluster=stack.prefix, services=[stack.prefix])[
         "services"
     ][0]
-    assert (
-        f"{stack.prefix}-latency" not in service["deploymentConfiguration"]["alarms"]["alarmNames"]
-    )
+    configuration = service["deploymentConfiguration"]
+    assert f"{stack.prefix}-latency" not in configuration["alarms"]["alarmNames"]
+    assert configuration["strategy"] == "BLUE_GREEN"  # the first release: no blue to canary against
 
 
 def test_an_inconclusive_bake_rolls_back(
@@ -500,6 +510,7 @@ def test_an_inconclusive_bake_rolls_back(
 ) -> None:
     stack = Stack(moto_url, "q")
     config = shipped_config(environments={"staging": "q"})
+    blue_is_live(stack, green, config)
     quiet = DeployConfig.model_validate({**config.model_dump(), "probe": {"rate_per_second": 0}})
     ecs = EcsSimulator(stack, traffic=0)  # no user calls, and the release sends no probe
     assert release(stack, ecs, green, quiet) == 1

@@ -139,7 +139,11 @@ def execute(
     load = config.validation.load
     if platform.name == "aws" and load is not None:
         # Validation crosses the internet from the runner: a latency gate calibrated for it.
-        load = {**load, "max_p95_ms": config.aws.validation_max_p95_ms}
+        load = {
+            **load,
+            "max_p95_ms": config.aws.validation_max_p95_ms,
+            "min_requests": config.aws.validation_min_requests,
+        }
     validate = http_validator(settings, rows, load)
     probe_rows = sample_rows(settings.data_path, contract, 50, seed=23)
     probe = ProbeTraffic(

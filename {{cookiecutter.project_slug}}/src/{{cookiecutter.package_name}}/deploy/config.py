@@ -106,6 +106,7 @@ class AwsConfig(_Frozen):
     test_listener_port: int = 8443
     # Validation crosses the internet from the runner: its latency gate is calibrated for that.
     validation_max_p95_ms: float = Field(default=2000.0, gt=0)
+    validation_min_requests: int = Field(default=100, ge=0)
     # The runner's ingress rule on the test listener expires after this long.
     ingress_minutes: int = Field(default=60, ge=5)
     hook_timeout_minutes: int = Field(default=30, ge=1)
