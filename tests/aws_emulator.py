@@ -61,6 +61,15 @@ def aws_client(name: str, url: str, region: str) -> Any:
     )
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that does not print a client hanging up (probes time out)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 class _CfnLoader(yaml.SafeLoader):
     """Reads CloudFormation's short-form tags as plain values ({'!Sub': ...})."""
 
@@ -257,7 +266,7 @@ class EcsFake:
         self.started = time.monotonic()
         self._lock = threading.RLock()
         self._stop = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), self._api_handler())
+        self.server = QuietServer(("127.0.0.1", free_port()), self._api_handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._threads = [
             threading.Thread(target=self.server.serve_forever, daemon=True),
@@ -294,9 +303,7 @@ class EcsFake:
             (environment.production_port, environment.production_rule),
             (environment.test_port, environment.test_rule),
         ):
-            server = ThreadingHTTPServer(
-                ("127.0.0.1", port), self._listener_handler(environment, rule)
-            )
+            server = QuietServer(("127.0.0.1", port), self._listener_handler(environment, rule))
             environment.servers.append(server)
             threading.Thread(target=server.serve_forever, daemon=True).start()
         self.environments[prefix] = environment
@@ -497,11 +504,14 @@ class EcsFake:
             live = next(g for g in environment.groups if g != green)
             for rule in (environment.production_rule, environment.test_rule):
                 environment.weights[rule] = {live: 100, green: 0}
+                groups = [
+                    {"TargetGroupArn": live, "Weight": 100},
+                    {"TargetGroupArn": green, "Weight": 0},
+                ]
                 self.elb.modify_rule(
                     RuleArn=rule,
-                    Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
-                        {"TargetGroupArn": live, "Weight": 100}, {"TargetGroupArn": green, "Weight": 0}]}}],
-                )  # fmt: skip
+                    Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}],
+                )
             environment.groups[green] = None
         if deployment.green is not None:
             self._remove(deployment.green)
@@ -697,7 +707,7 @@ class RegistryProxy:
     def __init__(self, registry: str, hosts: tuple[str, ...]) -> None:
         self.registry = registry
         self.hosts = hosts
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), self._handler())
+        self.server = QuietServer(("127.0.0.1", free_port()), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -736,10 +746,8 @@ class RegistryProxy:
                     return
                 body = _read_body(self)
                 path = target.path + (f"?{target.query}" if target.query else "")
-                headers = {
-                    k: v for k, v in self.headers.items()
-                    if k.lower() not in {"proxy-connection", "transfer-encoding", "content-length", "connection"}
-                }  # fmt: skip
+                dropped = {"proxy-connection", "transfer-encoding", "content-length", "connection"}
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
                 connection = http.client.HTTPConnection(proxy.registry, timeout=300)
                 connection.request(self.command, path, body=body or None, headers=headers)
                 response = connection.getresponse()

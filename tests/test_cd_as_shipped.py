@@ -1,4 +1,4 @@
-"""cd.yml as shipped, run job by job against emulated AWS: build -> staging -> production -> promote.
+"""cd.yml as shipped, job by job, against emulated AWS: build, staging, production, promote.
 
 For every cloud=aws combination (in parallel, each with its own emulator): render,
 commit, `make aws-bootstrap` for staging and production on a moto server (the gaps
@@ -25,7 +25,9 @@ MLOPS_DEPLOY_TEST_URL / MLOPS_DEPLOY_PRODUCTION_URL / MLOPS_DEPLOY_RUNNER_CIDR
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import subprocess
 import time
@@ -45,7 +47,12 @@ from .helpers import Renders, answers_ok, free_port, git, make, project_env, wai
 from .podman import engine_problem, ensure_base_image, local_registry, podman_env
 from .workflow_runner import JobRun, WorkflowRunner, runner_env
 
-AWS_COMBOS = [c for c in RUNNABLE if c["cloud"] == "aws"]
+# CD_AS_SHIPPED_ONLY=<combination id> runs one combination (when debugging it).
+AWS_COMBOS = [
+    c
+    for c in RUNNABLE
+    if c["cloud"] == "aws" and os.environ.get("CD_AS_SHIPPED_ONLY", combo_id(c)) == combo_id(c)
+]
 REGIONS = ["eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1"]  # none is the default
 GITHUB_REPOSITORY = "MyOrg/Churn-Prediction"  # capitals: GHCR names must be lower-cased
 RUNNER_CIDR = "198.51.100.7/32"
@@ -163,7 +170,7 @@ class Pipeline:
                 "run_id": str(int(time.time())),
                 "run_attempt": "1",
                 "event_name": "push",
-            },  # fmt: skip
+            },
             repository_variables=self.variables.get("repository", {}),
             environment_variables={k: v for k, v in self.variables.items() if k != "repository"},
             machine_env={
@@ -210,12 +217,11 @@ class Pipeline:
             manifest = response.read().decode()
         tag = git(self.project, "rev-parse", "--short", "HEAD").strip()
         ecr = self.client("ecr")
-        try:
+        with contextlib.suppress(ecr.exceptions.ImageAlreadyExistsException):
+            # ECR: the same tag on the same digest is a no-op
             ecr.put_image(
                 repositoryName=name, imageManifest=manifest, imageTag=tag, imageDigest=digest
             )
-        except ecr.exceptions.ImageAlreadyExistsException:
-            pass  # ECR: the same tag on the same digest is a no-op
 
     # -- what AWS looks like
     def service(self, environment: str) -> dict[str, Any]:
@@ -448,8 +454,9 @@ def test_cd_workflow_releases_every_aws_combination_as_shipped(
         with pipeline(combo, folder, renders, engine, REGIONS[index]) as p:
             try:
                 release_as_shipped(p, folder / "runs", rehearse_failures=index == 0)
-            except BaseException:
-                print(f"--- {combo_id(combo)} steps ---\n" + "\n".join(p.log))
+            except BaseException as err:
+                steps = "\n".join(p.log)
+                print(f"--- {combo_id(combo)} steps ---\n{steps}\n--- failed: {str(err)[-3000:]}")
                 raise
             return p
 

@@ -257,7 +257,7 @@ def run_promote(settings: Settings, version: str | None) -> int:
     promote. That is said plainly and is not a failure (exit 0); with a server
     configured, a failed promotion is one (exit 1).
     """
-    server = settings.tracking_uri
+    server = settings.tracking_uri or None  # an unset workflow variable is ''
     if version is None:
         current = model_store.current_dir(settings.models_dir)
         try:
