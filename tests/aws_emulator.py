@@ -103,7 +103,7 @@ def sub(text: str, values: dict[str, str]) -> str:
 
 
 def fill_gaps(
-    url: str, region: str, project: Path, shared: str, environment_stack: str
+    url: str, region: str, project: Path, environment_stack: str, pull_secret: str = ""
 ) -> list[str]:
     """Create what moto's CloudFormation skipped for one environment stack; what was filled."""
     cfn = aws_client("cloudformation", url, region)
@@ -203,6 +203,24 @@ def fill_gaps(
         ],
     )
     filled.append("AWS::ECS::Service LoadBalancers (blue/green advanced configuration)")
+    if pull_secret:  # the secret was skipped, so the stack's PullSecretArn came out empty
+        ecs = aws_client("ecs", url, region)
+        current = ecs.describe_services(cluster=prefix, services=[prefix])["services"][0]
+        definition = ecs.describe_task_definition(taskDefinition=current["taskDefinition"])
+        task = definition["taskDefinition"]
+        containers = [
+            {**c, "repositoryCredentials": {"credentialsParameter": pull_secret}}
+            for c in task["containerDefinitions"]
+        ]
+        keys = (
+            "family", "taskRoleArn", "executionRoleArn", "networkMode",
+            "requiresCompatibilities", "cpu", "memory",
+        )  # fmt: skip
+        registered = ecs.register_task_definition(
+            **{k: task[k] for k in keys if task.get(k)}, containerDefinitions=containers
+        )["taskDefinition"]["taskDefinitionArn"]
+        ecs.update_service(cluster=prefix, service=prefix, taskDefinition=registered)
+        filled.append("BootstrapTaskDefinition RepositoryCredentials (the GHCR pull secret)")
     return filled
 
 

@@ -317,15 +317,15 @@ def pipeline(
         git(project, "add", "uv.lock")  # as a user does after the first `make setup`
         git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "lock")
         filled = ["AWS::IAM::OIDCProvider (created first, passed as ExistingOidcProviderArn)"]
-        if combo["registry"] == "ghcr":
-            aws_client("secretsmanager", moto_url, region).create_secret(
+        pull_secret = ""
+        if combo["registry"] == "ghcr":  # gap: AWS::SecretsManager::Secret
+            pull_secret = aws_client("secretsmanager", moto_url, region).create_secret(
                 Name="churn-prediction/ghcr-pull", SecretString='{"username": "u", "password": "p"}'
-            )
+            )["ARN"]
             filled.append("AWS::SecretsManager::Secret GhcrPullSecret")
         for code in ("stg", "prod"):
-            filled += fill_gaps(
-                moto_url, region, project, "churn-prediction-shared", f"churn-prediction-{code}"
-            )
+            stack_name = f"churn-prediction-{code}"
+            filled += fill_gaps(moto_url, region, project, stack_name, pull_secret)
         fake = EcsFake(moto_url, region, engine_env)
         stack.callback(fake.close)
         for code in ("stg", "prod"):
