@@ -374,6 +374,10 @@ def release_as_shipped(p: Pipeline, work: Path, *, rehearse_failures: bool) -> N
     listeners = p.fake.environments[p.prefix("staging")]
 
     if rehearse_failures:
+        # The push again (a re-run): the tag already points at this digest, a no-op.
+        push = runner.rerun_step("build", "push")
+        assert push.returncode == 0, push.output
+        assert f"@{image.partition('@')[2]}" in push.output
         listeners.green_fault = "error"  # the new release answers 500 on /predict
         broken = p.job("staging", work / "broken")
         assert broken.failed
@@ -421,9 +425,7 @@ def release_as_shipped(p: Pipeline, work: Path, *, rehearse_failures: bool) -> N
     expected = {"staging", "production"} | ({"build"} if p.combo["registry"] == "ecr" else set())
     assert {job for job, _, _ in p.roles} == expected
 
-    if rehearse_failures:
-        push = runner.rerun_step("build", "push")  # the same commit again: the push is a no-op
-        assert push.returncode == 0, push.output
+    if rehearse_failures:  # the deploy jobs of the same commit again: nothing to do
         for job in ("staging", "production"):
             again = p.job(job, work / "run2")
             assert not again.failed, again.output[-6000:]
