@@ -275,3 +275,32 @@ def test_no_aws_infrastructure_without_aws(renders: Renders) -> None:
     cd = (project / ".github" / "workflows" / "cd.yml").read_text()
     assert "AWS" not in cd
     assert "ECR" not in cd
+
+
+@pytest.mark.parametrize("combo", AWS_COMBOS[:2], ids=combo_id)
+def test_a_push_before_bootstrap_fails_at_once_naming_the_variables(
+    renders: Renders, combo: dict[str, str], tmp_path: Path
+) -> None:
+    """Each CD job's first run step, as written, with no variable set (as on GitHub: '')."""
+    project = renders[combo]
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "cd.yml").read_text())
+    for name, job in workflow["jobs"].items():
+        step = next(s for s in job["steps"] if "run" in s)
+        env = {
+            key: re.sub(r"\$\{\{\s*vars\.[A-Z_]+\s*\}\}", "", str(value))
+            for key, value in step["env"].items()
+        }
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=project,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode != 0, name
+        message = result.stdout + result.stderr
+        assert "::error::GitHub variables not set:" in message
+        for variable in env["REQUIRED_VARIABLES"].split():
+            assert variable in message
+        assert "make aws-bootstrap ENVIRONMENT=staging" in message
