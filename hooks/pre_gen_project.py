@@ -165,6 +165,26 @@ def check_combination(answers: dict[str, object]) -> list[str]:
     return []
 
 
+# AWS names each environment's resources <slug>-<code>-<suffix>, the longest being the
+# target group <slug>-prod-green; load balancer and target group names have at most 32
+# characters (config/deploy.yaml and infra/aws apply the same rule).
+AWS_NAME_LIMIT = 32
+AWS_LONGEST_SUFFIX = "-prod-green"
+AWS_SLUG_LIMIT = AWS_NAME_LIMIT - len(AWS_LONGEST_SUFFIX)
+
+
+def check_aws_names(answers: dict[str, object]) -> list[str]:
+    slug = str(answers.get("project_slug", ""))
+    if answers.get("cloud") != "aws" or len(slug) <= AWS_SLUG_LIMIT:
+        return []
+    return [
+        f"project_slug: got {slug!r} ({len(slug)} characters) with cloud='aws'; allowed: at "
+        f"most {AWS_SLUG_LIMIT} characters, because AWS limits load balancer and target group "
+        f"names to {AWS_NAME_LIMIT} and the longest is '<slug>{AWS_LONGEST_SUFFIX}' "
+        f"(e.g. '{slug[:AWS_SLUG_LIMIT].rstrip('-')}')."
+    ]
+
+
 def validate(answers: dict[str, object], choices: dict[str, tuple[str, ...]]) -> list[str]:
     slug = str(answers.get("project_slug", ""))
     package = str(answers.get("package_name", ""))
@@ -174,6 +194,7 @@ def validate(answers: dict[str, object], choices: dict[str, tuple[str, ...]]) ->
         + check_author(str(answers.get("author_name", "")), str(answers.get("author_email", "")))
         + check_choices(answers, choices)
         + check_combination(answers)
+        + check_aws_names(answers)
     )
 
 

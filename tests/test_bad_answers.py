@@ -69,6 +69,11 @@ BAD_ANSWERS = [
         ["registry", "'ecr'", "cloud='none'", "ghcr"],
         id="ecr-without-aws",
     ),
+    pytest.param(
+        {"project_slug": "customer-churn-predictor-v2", "cloud": "aws"},
+        ["project_slug", "27 characters", "at most 21", "32", "-prod-green"],
+        id="slug-too-long-for-aws-names",
+    ),
 ]
 
 

@@ -63,12 +63,21 @@ def test_github_workflow_schema(projects: dict[str, Path]) -> None:
         assert result.returncode == 0, f"{folder}:\n{result.stdout}{result.stderr}"
 
 
+def action_files(folder: Path) -> list[Path]:
+    """The workflows of a .github/workflows folder and the local actions beside it."""
+    return sorted(folder.glob("*.yml")) + sorted((folder.parent / "actions").glob("*/action.yml"))
+
+
 def test_every_action_is_pinned_to_a_full_sha_with_a_version_comment(
     projects: dict[str, Path],
 ) -> None:
     for folder in workflow_dirs(projects):
-        for workflow in folder.glob("*.yml"):
+        for workflow in action_files(folder):
             for ref, rest in USES.findall(workflow.read_text()):
+                if ref.startswith("./"):  # a local action: pinned by the repository's own commit
+                    root = folder.parents[1]
+                    assert (root / ref / "action.yml").is_file(), f"{workflow.name}: no {ref}"
+                    continue
                 assert PINNED.match(ref), f"{workflow.name}: {ref} is not pinned to a commit SHA"
                 assert re.match(r"\s*# v\d", rest), (
                     f"{workflow.name}: {ref} lacks a version comment"
@@ -96,9 +105,10 @@ def test_run_steps_call_existing_make_targets(projects: dict[str, Path]) -> None
             for group in TARGET.findall((project / "Makefile").read_text())
             for name in group.split()
         }
-        for workflow in (project / ".github" / "workflows").glob("*.yml"):
+        for workflow in action_files(project / ".github" / "workflows"):
             doc = yaml.safe_load(workflow.read_text())
-            for job in doc["jobs"].values():
+            jobs = doc["jobs"].values() if "jobs" in doc else [doc["runs"]]
+            for job in jobs:
                 for step in job.get("steps", []):
                     if "run" not in step:
                         continue
@@ -116,3 +126,47 @@ def test_ci_workflow_runs_the_make_ci_targets_in_order(projects: dict[str, Path]
         match = re.search(r"^ci: ([a-z -]+?) ##", (project / "Makefile").read_text(), re.MULTILINE)
         assert match, "no ci target in the Makefile"
         assert steps == ["make setup"] + [f"make {target}" for target in match.group(1).split()]
+
+
+def test_cd_jobs_share_one_setup_action(projects: dict[str, Path]) -> None:
+    """Every CD job sets up the same way: checkout, then the local setup action."""
+    for project in projects.values():
+        doc = yaml.safe_load((project / ".github" / "workflows" / "cd.yml").read_text())
+        for name, job in doc["jobs"].items():
+            uses = [str(step.get("uses", "")) for step in job["steps"]]
+            assert uses[0].startswith("actions/checkout@"), name
+            assert uses[1] == "./.github/actions/setup", name
+            runs = [step["run"] for step in job["steps"] if "run" in step]
+            assert "make setup" not in runs, f"{name}: set up by the action, not by hand"
+        action = project / ".github" / "actions" / "setup" / "action.yml"
+        assert "{{" not in action.read_text() or "${{" not in action.read_text()
+
+
+def test_cd_builds_smoke_tests_then_pushes_by_digest(projects: dict[str, Path]) -> None:
+    for project in projects.values():
+        doc = yaml.safe_load((project / ".github" / "workflows" / "cd.yml").read_text())
+        build = doc["jobs"]["build"]
+        runs = [step["run"] for step in build["steps"] if "run" in step]
+        assert (
+            runs.index("make image")
+            < runs.index("make image-smoke")
+            < runs.index("make image-push")
+        )
+        assert build["outputs"]["image"] == "${{ steps.push.outputs.image }}"
+        assert doc["env"]["UV_COMPILE_BYTECODE"] == "0"
+
+
+def test_aws_cd_says_which_variables_are_missing_before_anything_else(
+    projects: dict[str, Path],
+) -> None:
+    for combo, project in projects.items():
+        if "-aws-" not in combo:
+            continue
+        doc = yaml.safe_load((project / ".github" / "workflows" / "cd.yml").read_text())
+        for name, job in doc["jobs"].items():
+            steps = [s for s in job["steps"] if "run" in s]
+            assert steps[0]["run"] == "make aws-check", name
+            required = steps[0]["env"]["REQUIRED_VARIABLES"].split()
+            assert "AWS_REGION" in required
+            for variable in required:
+                assert steps[0]["env"][variable] == f"${{{{ vars.{variable} }}}}"

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     # The model the service loads (default: models/current).
     model_dir: Path | None = None
     deploy_dir: Path = Path("deploy")
+    # Where an AWS release reaches the load balancer's test and production listeners
+    # (default: its DNS name), and the runner's address allowed on the test listener
+    # (default: its public address). For emulators and private networks.
+    deploy_test_url: str = ""
+    deploy_production_url: str = ""
+    deploy_runner_cidr: str = ""
     # -- the prediction log: the service appends to it, `drift` reads it -------------------
     prediction_log_path: Path = Path("logs/predictions.jsonl")
     # Share of predictions the service logs; 0 turns the log off.

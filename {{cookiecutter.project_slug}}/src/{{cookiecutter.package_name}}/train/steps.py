@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import ModelNotFoundError, TrackingError
 from ..layout import (
     FIGURES_DIR,
     METRICS_FILE,
@@ -249,12 +250,36 @@ def run_evaluate(settings: Settings) -> dict[str, float]:
 
 
 def run_promote(settings: Settings, version: str | None) -> int:
-    """Promote `version`, or the version of models/current when none is given."""
+    """Promote `version`, or the version of models/current when none is given.
+
+    Without a tracking server the registry is this machine's `mlflow.db`: on a
+    fresh CI runner it does not hold the released model, so there is nothing to
+    promote. That is said plainly and is not a failure (exit 0); with a server
+    configured, a failed promotion is one (exit 1).
+    """
+    server = settings.tracking_uri or None  # an unset workflow variable is ''
     if version is None:
-        metadata = model_store.load_metadata(model_store.current_dir(settings.models_dir))
-        version = metadata.mlflow.version if metadata.mlflow else None
+        current = model_store.current_dir(settings.models_dir)
+        try:
+            metadata = model_store.load_metadata(current)
+        except ModelNotFoundError:
+            metadata = None
+        version = metadata.mlflow.version if metadata and metadata.mlflow else None
         if not version:
-            print("promote: models/current has no registered version: run `make train` first")
-            return 1
-    print(f"promote: {tracking.promote(settings, version)} ({settings.mlflow_tracking_uri})")
+            print("promote: models/current has no registered version: nothing to promote")
+            return 0 if server is None else 1
+    if server is None and not (settings.project_dir / "mlflow.db").is_file():
+        print(
+            f"promote: no tracking server (MLFLOW_TRACKING_URI is unset) and no local store: "
+            f"model version {version} was registered on the machine that trained it, so there "
+            "is no champion to move here. Nothing promoted; set MLFLOW_TRACKING_URI to keep "
+            "the registry's champion in step with production."
+        )
+        return 0
+    try:
+        print(f"promote: {tracking.promote(settings, version)} ({settings.mlflow_tracking_uri})")
+    except TrackingError as err:
+        if server is not None:
+            raise
+        print(f"promote: nothing promoted in the local store: {err}")
     return 0
