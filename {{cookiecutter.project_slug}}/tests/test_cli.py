@@ -8,6 +8,8 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import COMMANDS, build_parser, main
 
+from .conftest import SAMPLE, contract
+
 PIPELINE = ["validate", "train", "evaluate", "compare", "report", "serve", "deploy", "drift"]
 
 
@@ -32,7 +34,8 @@ def test_info_prints_contract_summary(
 ) -> None:
     assert main(["--project-dir", str(project_dir), "info"]) == 0
     out = capsys.readouterr().out
-    assert "Churn" in out
+    assert contract().target.column in out
+    assert str(SAMPLE) in out
     assert "sqlite:///" in out
 
 

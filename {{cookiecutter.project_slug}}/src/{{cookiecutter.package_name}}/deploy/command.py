@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..commands import Command
-from ..contract.model import load_contract
+from ..contract.model import load_contract, training_data_path
 from ..errors import DeployError
 from ..layout import METADATA_FILE, ModelMetadata
 from ..serving.payloads import sample_rows
@@ -105,7 +105,8 @@ def execute(
 ) -> Outcome:
     """Run the lifecycle with the HTTP validator and print how it went."""
     contract = load_contract(settings.contract_path)
-    rows = sample_rows(settings.data_path, contract, config.validation.smoke_predictions, seed=11)
+    data = training_data_path(settings, contract)
+    rows = sample_rows(data, contract, config.validation.smoke_predictions, seed=11)
     validate = http_validator(settings, rows, config.validation.load)
     outcome = run_release(platform, release, policy=policy, validate=validate, clock=clock, log=log)
     print_outcome(outcome)
