@@ -100,10 +100,12 @@ model_tests:
       min_share: 0.95
   minimum_functionality:
     - name: an unhappy basic customer with many tickets and no logins lapses
-      set: {plan: basic, support_tickets: 12, logins_last_30d: 0, satisfaction: 2.0, auto_renewal: 0}
+      set:
+        {plan: basic, support_tickets: 12, logins_last_30d: 0, satisfaction: 2.0, auto_renewal: 0}
       expect: positive
     - name: a happy premium customer on auto-renewal who logs in daily renews
-      set: {plan: premium, support_tickets: 0, logins_last_30d: 60, satisfaction: 9.5, auto_renewal: 1}
+      set:
+        {plan: premium, support_tickets: 0, logins_last_30d: 60, satisfaction: 9.5, auto_renewal: 1}
       expect: negative
 """
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .combinations import DEFAULT, RUNNABLE, combo_id
+from .combinations import DEFAULT, RUNNABLE, combo_id, package_of
 from .helpers import Renders, git, make, uv_run
 
 
@@ -96,11 +96,12 @@ def check_pipeline_outputs(
         "roc.png",
     ]
     assert "No baseline found" in ci.stdout  # first model: compare passes and says so
-    assert_regressions_blocked(project, "churn_prediction")
-    assert_lint_enforces_the_import_contracts(project, "churn_prediction")
+    package = package_of(combo)
+    assert_regressions_blocked(project, package)
+    assert_lint_enforces_the_import_contracts(project, package)
     if combo == DEFAULT:
         assert_drift_names_the_trained_version(project, metadata["mlflow"]["version"])
-        assert_registry_baseline(project, "churn_prediction")
+        assert_registry_baseline(project, package)
 
 
 # Planted so that ruff accepts them: only the import contracts can refuse them.
@@ -147,4 +148,4 @@ def assert_registry_baseline(project: Path, package: str) -> None:
     assert "@champion -> version 1" in promoted.stdout
     compared = uv_run(project, package, "compare", "--source", "registry")
     assert compared.returncode == 0, compared.stdout + compared.stderr
-    assert "baseline: registry churn_prediction@champion (version 1)" in compared.stdout
+    assert f"baseline: registry {package}@champion (version 1)" in compared.stdout

@@ -26,10 +26,16 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "src"))
 
-from {{ cookiecutter.package_name }}.contract.model import load_contract, training_data_path  # noqa: E402
+from {{ cookiecutter.package_name }}.contract.model import (  # noqa: E402
+    load_contract,
+    training_data_path,
+)
 from {{ cookiecutter.package_name }}.probes import free_port, http_json  # noqa: E402
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows  # noqa: E402
-from {{ cookiecutter.package_name }}.serving.process import start_service, wait_ready  # noqa: E402
+from {{ cookiecutter.package_name }}.serving.process import (  # noqa: E402
+    start_service,
+    wait_ready,
+)
 from {{ cookiecutter.package_name }}.settings import Settings  # noqa: E402
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

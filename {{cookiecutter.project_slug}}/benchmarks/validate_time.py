@@ -14,7 +14,10 @@ import argparse
 import statistics
 import time
 
-from {{ cookiecutter.package_name }}.contract.model import load_contract, training_data_path
+from {{ cookiecutter.package_name }}.contract.model import (
+    load_contract,
+    training_data_path,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.validation.service import (
     project_validator,

@@ -22,7 +22,10 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.contract.datasets import read_raw
-from {{ cookiecutter.package_name }}.contract.model import load_contract, training_data_path
+from {{ cookiecutter.package_name }}.contract.model import (
+    load_contract,
+    training_data_path,
+)
 from {{ cookiecutter.package_name }}.errors import (
     DataValidationError,
 )
@@ -30,7 +33,11 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.validation.outcome import (
     ValidationOutcome,
 )
-from {{ cookiecutter.package_name }}.validation.rules import ApproxProduct, BlankOnlyWhen, load_rules
+from {{ cookiecutter.package_name }}.validation.rules import (
+    ApproxProduct,
+    BlankOnlyWhen,
+    load_rules,
+)
 from {{ cookiecutter.package_name }}.validation.service import (
     DataValidator,
     validate_file,

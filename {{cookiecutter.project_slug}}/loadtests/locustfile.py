@@ -13,7 +13,10 @@ from pathlib import Path
 
 from locust import FastHttpUser, between, task
 
-from {{ cookiecutter.package_name }}.contract.model import load_contract, training_data_path
+from {{ cookiecutter.package_name }}.contract.model import (
+    load_contract,
+    training_data_path,
+)
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
 from {{ cookiecutter.package_name }}.settings import Settings
 

@@ -17,7 +17,11 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from {{ cookiecutter.package_name }}.contract.datasets import read_raw, to_typed
-from {{ cookiecutter.package_name }}.contract.model import DataContract, load_contract, training_data_path
+from {{ cookiecutter.package_name }}.contract.model import (
+    DataContract,
+    load_contract,
+    training_data_path,
+)
 from {{ cookiecutter.package_name }}.layout import (
     ONNX_FILE,
     PIPELINE_FILE,

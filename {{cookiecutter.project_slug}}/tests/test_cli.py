@@ -60,10 +60,8 @@ def test_commands_are_unique() -> None:
 
 
 def test_help_does_not_load_pandas_or_great_expectations() -> None:
-    code = (
-        "import sys, {{ cookiecutter.package_name }}.cli\n"
-        "print(sorted({'pandas', 'great_expectations'} & set(sys.modules)))"
-    )
+    probe = "print(sorted({'pandas', 'great_expectations'} & set(sys.modules)))"
+    code = f"import sys, {{ cookiecutter.package_name }}.cli\n{probe}"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -5,7 +5,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.contract.datasets import DataFileError, fingerprint, read_raw, to_typed
+from {{ cookiecutter.package_name }}.contract.datasets import (
+    DataFileError,
+    fingerprint,
+    read_raw,
+    to_typed,
+)
 from {{ cookiecutter.package_name }}.contract.model import load_contract
 
 from .. import toy

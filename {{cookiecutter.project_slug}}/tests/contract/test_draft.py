@@ -10,7 +10,11 @@ import pytest
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.contract.datasets import to_typed
 from {{ cookiecutter.package_name }}.contract.draft import DraftRequest, draft_contract
-from {{ cookiecutter.package_name }}.contract.model import ContractError, DataContract, load_contract
+from {{ cookiecutter.package_name }}.contract.model import (
+    ContractError,
+    DataContract,
+    load_contract,
+)
 
 from .. import toy
 

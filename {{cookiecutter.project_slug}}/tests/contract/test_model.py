@@ -5,7 +5,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.contract.model import ContractError, DataContract, load_contract
+from {{ cookiecutter.package_name }}.contract.model import (
+    ContractError,
+    DataContract,
+    load_contract,
+)
 
 
 def test_project_contract_loads(contract_path: Path) -> None:

@@ -8,9 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.deploy.aws import deployment_configuration, forward_weights, strategy_for
-from {{ cookiecutter.package_name }}.deploy.config import DeployConfigError, load_deploy_config
-from {{ cookiecutter.package_name }}.deploy.health import HealthLimits, Observation, judge, parse_metrics
+from {{ cookiecutter.package_name }}.deploy.aws import (
+    deployment_configuration,
+    forward_weights,
+    strategy_for,
+)
+from {{ cookiecutter.package_name }}.deploy.config import (
+    DeployConfigError,
+    load_deploy_config,
+)
+from {{ cookiecutter.package_name }}.deploy.health import (
+    HealthLimits,
+    Observation,
+    judge,
+    parse_metrics,
+)
 from {{ cookiecutter.package_name }}.deploy.lifecycle import (
     Policy,
     Release,
@@ -19,7 +31,11 @@ from {{ cookiecutter.package_name }}.deploy.lifecycle import (
     run_release,
 )
 from {{ cookiecutter.package_name }}.deploy.nginx import render_config
-from {{ cookiecutter.package_name }}.deploy.state import add_history, load_state, save_state
+from {{ cookiecutter.package_name }}.deploy.state import (
+    add_history,
+    load_state,
+    save_state,
+)
 from {{ cookiecutter.package_name }}.errors import DeployError
 
 RELEASE = Release(version="8", source="models/current")

@@ -26,8 +26,15 @@ from {{ cookiecutter.package_name }}.layout import (
     MetricsRecord,
     ModelFacts,
 )
-from {{ cookiecutter.package_name }}.monitoring.config import DriftConfig, load_drift_config
-from {{ cookiecutter.package_name }}.monitoring.frames import Sample, categorical_view, feature_view
+from {{ cookiecutter.package_name }}.monitoring.config import (
+    DriftConfig,
+    load_drift_config,
+)
+from {{ cookiecutter.package_name }}.monitoring.frames import (
+    Sample,
+    categorical_view,
+    feature_view,
+)
 from {{ cookiecutter.package_name }}.monitoring.model import TrainedModel, score
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.train import training

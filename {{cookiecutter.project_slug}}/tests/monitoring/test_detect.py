@@ -10,8 +10,16 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.monitoring.config import DriftConfig
-from {{ cookiecutter.package_name }}.monitoring.detect import SCORE_NAME, DriftResult, detect_drift
-from {{ cookiecutter.package_name }}.monitoring.frames import Sample, categorical_view, feature_view
+from {{ cookiecutter.package_name }}.monitoring.detect import (
+    SCORE_NAME,
+    DriftResult,
+    detect_drift,
+)
+from {{ cookiecutter.package_name }}.monitoring.frames import (
+    Sample,
+    categorical_view,
+    feature_view,
+)
 from {{ cookiecutter.package_name }}.monitoring.simulate import simulate
 
 from .conftest import (

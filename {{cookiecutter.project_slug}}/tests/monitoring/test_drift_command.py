@@ -13,7 +13,11 @@ from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.contract.datasets import to_typed
 from {{ cookiecutter.package_name }}.layout import DRIFT_JSON, ModelMetadata
 from {{ cookiecutter.package_name }}.monitoring.frames import feature_view
-from {{ cookiecutter.package_name }}.monitoring.simulate import flip_labels, resample, shift_numeric
+from {{ cookiecutter.package_name }}.monitoring.simulate import (
+    flip_labels,
+    resample,
+    shift_numeric,
+)
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLogWriter
 from {{ cookiecutter.package_name }}.settings import Settings
 

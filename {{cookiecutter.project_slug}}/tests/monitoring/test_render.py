@@ -5,9 +5,18 @@ import re
 
 import pytest
 
-from {{ cookiecutter.package_name }}.monitoring.detect import DriftResult, Histogram, detect_drift
+from {{ cookiecutter.package_name }}.monitoring.detect import (
+    DriftResult,
+    Histogram,
+    detect_drift,
+)
 from {{ cookiecutter.package_name }}.monitoring.frames import Sample, feature_view
-from {{ cookiecutter.package_name }}.monitoring.render import histogram_svg, to_dict, to_html, to_markdown
+from {{ cookiecutter.package_name }}.monitoring.render import (
+    histogram_svg,
+    to_dict,
+    to_html,
+    to_markdown,
+)
 from {{ cookiecutter.package_name }}.monitoring.simulate import simulate
 
 from .conftest import (

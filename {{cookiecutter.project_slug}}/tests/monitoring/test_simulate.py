@@ -8,7 +8,12 @@ import pytest
 from {{ cookiecutter.package_name }}.contract.model import DataContract
 from {{ cookiecutter.package_name }}.errors import DriftError
 from {{ cookiecutter.package_name }}.monitoring.frames import numeric_view
-from {{ cookiecutter.package_name }}.monitoring.simulate import flip_labels, resample, shift_numeric, simulate
+from {{ cookiecutter.package_name }}.monitoring.simulate import (
+    flip_labels,
+    resample,
+    shift_numeric,
+    simulate,
+)
 
 from .. import toy
 

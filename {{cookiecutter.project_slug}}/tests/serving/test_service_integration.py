@@ -17,9 +17,17 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.probes import free_port, http_json
-from {{ cookiecutter.package_name }}.serving.locust import LoadTestConfig, load_gate, load_loadtest_config
+from {{ cookiecutter.package_name }}.serving.locust import (
+    LoadTestConfig,
+    load_gate,
+    load_loadtest_config,
+)
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
-from {{ cookiecutter.package_name }}.serving.process import ServiceProcess, start_service, wait_ready
+from {{ cookiecutter.package_name }}.serving.process import (
+    ServiceProcess,
+    start_service,
+    wait_ready,
+)
 
 from ..conftest import PROJECT_DIR, SAMPLE, SETTINGS, build_model_dir, contract
 

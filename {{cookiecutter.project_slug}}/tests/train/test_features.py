@@ -7,7 +7,10 @@ import pytest
 from {{ cookiecutter.package_name }}.contract.model import DataContract
 from {{ cookiecutter.package_name }}.train.config import EstimatorSpec, TrainingConfigError
 from {{ cookiecutter.package_name }}.train.estimator import build_estimator
-from {{ cookiecutter.package_name }}.train.features import build_pipeline, build_preprocessor
+from {{ cookiecutter.package_name }}.train.features import (
+    build_pipeline,
+    build_preprocessor,
+)
 
 from .. import toy
 
