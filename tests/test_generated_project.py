@@ -13,6 +13,7 @@ import pytest
 
 from .combinations import DEFAULT, RUNNABLE, combo_id, package_of
 from .helpers import Renders, git, make, uv_run
+from .system_tools import needs
 
 
 def _better_slice(doc: dict[str, Any]) -> str:
@@ -63,8 +64,16 @@ def assert_regressions_blocked(project: Path, package: str) -> None:
         assert subject in result.stdout, f"{name}: {subject!r} not named:\n{result.stdout}"
 
 
+# `make all` (the default combination) releases behind nginx and scrapes with Prometheus.
+PIPELINES = [
+    pytest.param(combo, marks=needs("nginx", "prometheus") if combo == DEFAULT else ())
+    for combo in RUNNABLE
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("combo", RUNNABLE, ids=combo_id)
+@needs("git", "make")
+@pytest.mark.parametrize("combo", PIPELINES, ids=combo_id)
 def test_setup_and_ci_pass(tmp_path: Path, renders: Renders, combo: dict[str, str]) -> None:
     project = renders.copy(combo, tmp_path)
     git(project, "init", "-q")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +151,24 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings,
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         metadata = run_train(settings)
     return settings, metadata
+
+
+def system_tool(name: str) -> str:
+    """The path of a system program an integration test runs; fails naming how to install it.
+
+    Integration tests need real programs (nginx, prometheus); a missing one is a
+    failure that says what to do, never a silent skip.
+    """
+    found = shutil.which(name) or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin")
+    if found is None:
+        hint = subprocess.run(
+            ["bash", str(PROJECT_DIR / "tools" / "system-deps.sh"), "--hint", name],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        pytest.fail(f"{name} is not installed: `make system-deps` installs it ({hint})")
+    return found
 
 
 @pytest.fixture(scope="session")
