@@ -3,8 +3,8 @@
 The slow tests render the default project, train it, build its image with
 podman exactly as a user's `make image` does, and check the running container
 through the docker SDK against podman's Docker-compatible API, then push the
-image to a local registry and read it back. They skip only when no container
-engine can start here, and say why.
+image to a local registry and read it back. They fail, saying why, when no container
+engine can start here.
 """
 
 from __future__ import annotations
