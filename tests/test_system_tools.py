@@ -55,7 +55,13 @@ def test_every_declared_tool_is_installed_by_system_deps() -> None:
     assert tuple(line.split(":=", 1)[1].split()) == system_tools.TOOLS
 
 
-@pytest.mark.parametrize("tool", [t for t in system_tools.TOOLS if t != "debootstrap"])
+# debootstrap is declared by no test: the image tests need it only when the base image
+# is neither in storage, nor cached, nor pullable, and then say so (tests/podman.py).
+DECLARED = [tool for tool in system_tools.TOOLS if tool != "debootstrap"]
+
+
+@pytest.mark.slow  # one collection of the whole suite per tool: ~40 s in all
+@pytest.mark.parametrize("tool", DECLARED)
 def test_a_missing_tool_stops_the_full_run_naming_it(
     programs: Path, tmp_path: Path, tool: str
 ) -> None:
@@ -75,6 +81,7 @@ def test_a_missing_tool_stops_the_full_run_naming_it(
     assert "make system-deps" in output
 
 
+@pytest.mark.slow  # a real run of two tests in a subprocess
 def test_an_accepted_gap_is_named_in_the_summary_line(programs: Path, tmp_path: Path) -> None:
     env = without(programs, "promtool", tmp_path)
     env[system_tools.ALLOW_MISSING] = "promtool"
