@@ -27,7 +27,9 @@ def _better_slice(doc: dict[str, Any]) -> str:
 
 def _scaled(section: str, key: str, factor: float, subject: str) -> Callable[[dict[str, Any]], str]:
     def edit(doc: dict[str, Any]) -> str:
-        doc[section][key] = doc[section][key] * factor
+        value = doc[section][key] * factor
+        # Whole numbers stay whole (model size in bytes): the record refuses fractions.
+        doc[section][key] = round(value) if isinstance(doc[section][key], int) else value
         return subject
 
     return edit
