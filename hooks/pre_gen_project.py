@@ -27,6 +27,9 @@ ANSWERS: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The generated code keeps every line within 100 characters for package names up
+# to this length (the template tests render one this long and run its lint).
+MAX_PACKAGE_LENGTH = 40
 
 # Import names of the generated project's dependencies and tools: a package
 # with one of these names would shadow the real module on sys.path.
@@ -119,6 +122,11 @@ def check_package(name: str) -> list[str]:
         return [
             f"package_name: got {name!r}; allowed: a Python identifier of lowercase "
             "letters, digits and underscores, starting with a letter (e.g. 'churn_model')."
+        ]
+    if len(name) > MAX_PACKAGE_LENGTH:
+        return [
+            f"package_name: got {name!r} ({len(name)} characters); allowed: at most "
+            f"{MAX_PACKAGE_LENGTH} characters (e.g. {name[:MAX_PACKAGE_LENGTH].rstrip('_')!r})."
         ]
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return [f"package_name: got {name!r}, which is a Python keyword; choose another name."]

@@ -191,9 +191,18 @@ def uv_run(
     )
 
 
+# Tests commit on machines without a git identity (a fresh CI runner): they bring their own.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "cookiecutter-mlops tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "cookiecutter-mlops tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}
+
+
 def git(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    """A git command that must succeed; its standard output."""
-    return run(["git", *args], cwd=cwd, env=env).stdout
+    """A git command that must succeed (with the tests' own identity); its standard output."""
+    return run(["git", *args], cwd=cwd, env={**(env or os.environ), **GIT_IDENTITY}).stdout
 
 
 # ---------------------------------------------------------------- servers

@@ -18,9 +18,11 @@ import pytest
 
 from .combinations import DEFAULT
 from .helpers import Renders, free_port, git, listening, make, uv_run
+from .system_tools import needs
 
 
 @pytest.mark.slow
+@needs("git", "make", "nginx")
 def test_rendered_project_releases_blue_green(tmp_path: Path, renders: Renders) -> None:
     project = renders.copy({**DEFAULT, "cloud": "aws", "registry": "ecr"}, tmp_path)
     git(project, "init", "-q")

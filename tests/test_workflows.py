@@ -12,6 +12,7 @@ import yaml
 
 from .combinations import COMBINATIONS, combo_id
 from .helpers import TEMPLATE_DIR, Renders, run
+from .system_tools import needs
 
 BIN = Path(sys.executable).parent
 USES = re.compile(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$", re.MULTILINE)
@@ -31,7 +32,7 @@ def workflow_dirs(projects: dict[str, Path]) -> list[Path]:
     ]
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
+@needs("shellcheck")
 def test_actionlint_with_shellcheck(projects: dict[str, Path]) -> None:
     for folder in workflow_dirs(projects):
         result = run(

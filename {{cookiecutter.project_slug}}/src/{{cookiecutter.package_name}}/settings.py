@@ -31,7 +31,8 @@ class Settings(BaseSettings):
 
     project_dir: Path = Field(default_factory=Path.cwd)
     # -- data and configuration ------------------------------------------------------------
-    data_path: Path = Path("data/raw/telco_customer_churn.csv")
+    # The training data; unset, the data contract's `data_file` says where it is.
+    data_path: Path | None = None
     contract_path: Path = Path("config/data_contract.yaml")
     data_rules_path: Path = Path("config/data_rules.yaml")
     training_config_path: Path = Path("config/model.yaml")

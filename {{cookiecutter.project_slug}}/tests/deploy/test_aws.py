@@ -27,7 +27,11 @@ from {{ cookiecutter.package_name }}.deploy.command import DeployRequest, policy
 from {{ cookiecutter.package_name }}.deploy.config import DeployConfig
 from {{ cookiecutter.package_name }}.errors import DeployError
 from {{ cookiecutter.package_name }}.probes import free_port
-from {{ cookiecutter.package_name }}.serving.process import ServiceProcess, start_service, wait_ready
+from {{ cookiecutter.package_name }}.serving.process import (
+    ServiceProcess,
+    start_service,
+    wait_ready,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from ..conftest import PROJECT_DIR

@@ -9,8 +9,16 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }}.deploy.aws import forward_weights
-from {{ cookiecutter.package_name }}.deploy.config import DeployConfigError, load_deploy_config
-from {{ cookiecutter.package_name }}.deploy.health import HealthLimits, Observation, judge, parse_metrics
+from {{ cookiecutter.package_name }}.deploy.config import (
+    DeployConfigError,
+    load_deploy_config,
+)
+from {{ cookiecutter.package_name }}.deploy.health import (
+    HealthLimits,
+    Observation,
+    judge,
+    parse_metrics,
+)
 from {{ cookiecutter.package_name }}.deploy.lifecycle import (
     Policy,
     Release,
@@ -19,7 +27,11 @@ from {{ cookiecutter.package_name }}.deploy.lifecycle import (
     run_release,
 )
 from {{ cookiecutter.package_name }}.deploy.nginx import render_config
-from {{ cookiecutter.package_name }}.deploy.state import add_history, load_state, save_state
+from {{ cookiecutter.package_name }}.deploy.state import (
+    add_history,
+    load_state,
+    save_state,
+)
 from {{ cookiecutter.package_name }}.deploy.strategy import (
     deployment_configuration,
     ecs_bake_minutes,

@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }}.errors import MetricsFileError
-from {{ cookiecutter.package_name }}.gate.baseline import git_baseline, read_metrics, uses_tracking_server
+from {{ cookiecutter.package_name }}.gate.baseline import (
+    git_baseline,
+    read_metrics,
+    uses_tracking_server,
+)
 from {{ cookiecutter.package_name }}.gate.config import BaselineSource
 
 from .conftest import metrics_document

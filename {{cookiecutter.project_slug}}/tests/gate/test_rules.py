@@ -6,7 +6,11 @@ import pytest
 
 from {{ cookiecutter.package_name }}.errors import GateConfigError
 from {{ cookiecutter.package_name }}.gate.config import GateConfig, load_gate_config
-from {{ cookiecutter.package_name }}.gate.rules import Comparison, compare, reproduction_checks
+from {{ cookiecutter.package_name }}.gate.rules import (
+    Comparison,
+    compare,
+    reproduction_checks,
+)
 
 from .conftest import metrics_document, modified
 

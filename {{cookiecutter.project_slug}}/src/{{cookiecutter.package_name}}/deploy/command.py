@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..commands import Command
-from ..contract.model import load_contract
+from ..contract.model import load_contract, training_data_path
 from ..errors import DeployError
 from ..layout import METADATA_FILE, ModelMetadata
 from ..serving.payloads import sample_rows
@@ -135,7 +135,8 @@ def execute(
 ) -> Outcome:
     """Run the lifecycle with the HTTP validator and print how it went."""
     contract = load_contract(settings.contract_path)
-    rows = sample_rows(settings.data_path, contract, config.validation.smoke_predictions, seed=11)
+    data = training_data_path(settings, contract)
+    rows = sample_rows(data, contract, config.validation.smoke_predictions, seed=11)
     load = config.validation.load
     if platform.name == "aws" and load is not None:
         # Validation crosses the internet from the runner: a latency gate calibrated for it.
@@ -145,7 +146,7 @@ def execute(
             "min_requests": config.aws.validation_min_requests,
         }
     validate = http_validator(settings, rows, load)
-    probe_rows = sample_rows(settings.data_path, contract, 50, seed=23)
+    probe_rows = sample_rows(data, contract, 50, seed=23)
     probe = ProbeTraffic(
         platform.production_url,
         probe_rows,

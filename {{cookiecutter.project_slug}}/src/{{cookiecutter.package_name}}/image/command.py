@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..commands import Command
-from ..contract.model import load_contract
+from ..contract.model import load_contract, training_data_path
 from ..errors import ContainerEngineError, ImageError
 from ..layout import IMAGE_RECORD_FILE, METADATA_FILE, ONNX_FILE, ModelMetadata
 from ..probes import free_port, http_json
@@ -178,7 +178,7 @@ def _expected_answer(
     from ..serving.predictor import OnnxPredictor
 
     contract = load_contract(settings.contract_path)
-    (row,) = sample_rows(settings.data_path, contract, 1, seed=7)
+    (row,) = sample_rows(training_data_path(settings, contract), contract, 1, seed=7)
     (probability,) = OnnxPredictor(folder / ONNX_FILE, contract).predict([row])
     labels = [str(contract.target.positive), str(contract.target.negative)]
     return row, probability, labels, _model_version(folder)
