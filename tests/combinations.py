@@ -45,7 +45,7 @@ DEFAULT_NAMES = default_names(str(OPTIONS["project_name"]))
 # is long (the hook allows 40 characters), so line lengths and every literal name show.
 CUSTOM_NAMES = {
     "project_name": "Acme Retention",
-    "project_slug": "acme-retention-service",
+    "project_slug": "acme-retention-svc",
     "package_name": "acme_customer_retention_predictor_v2",
 }
 

@@ -23,7 +23,11 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from {{ cookiecutter.package_name }}.deploy.aws import AwsClients, AwsPlatform, Endpoints
-from {{ cookiecutter.package_name }}.deploy.command import DeployRequest, policy_from, run_configured
+from {{ cookiecutter.package_name }}.deploy.command import (
+    DeployRequest,
+    policy_from,
+    run_configured,
+)
 from {{ cookiecutter.package_name }}.deploy.config import DeployConfig
 from {{ cookiecutter.package_name }}.errors import DeployError
 from {{ cookiecutter.package_name }}.probes import free_port

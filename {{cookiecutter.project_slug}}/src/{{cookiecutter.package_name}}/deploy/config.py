@@ -85,7 +85,7 @@ class AwsConfig(_Frozen):
     """The AWS platform: how infra/aws names each environment's resources, and the release's limits.
 
     Every resource of an environment is named `<name>-<code>[-<suffix>]` (the stacks
-    and this file apply the same rule), e.g. `churn-prediction-prod-green`: load
+    and this file apply the same rule), e.g. `<slug>-prod-green`: load
     balancer and target group names are limited to 32 characters, so
     `<name>-<longest code>-green` must fit.
     """
