@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .config_files import validation_problems
 from .errors import ConfigError
-from .layout import CURRENT_MODEL_DIR
+from .layout import BASELINE_MODEL_DIR, CURRENT_MODEL_DIR
 
 PACKAGE_NAME = __name__.rpartition(".")[0]
 
@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     models_dir: Path = Path("models")
     # The model the service loads (default: models/current).
     model_dir: Path | None = None
+    # The model `compare` times and sizes beside the candidate (default: models/baseline).
+    baseline_model_dir: Path | None = None
     deploy_dir: Path = Path("deploy")
     # -- the prediction log: the service appends to it, `drift` reads it -------------------
     prediction_log_path: Path = Path("logs/predictions.jsonl")
@@ -88,6 +90,8 @@ class Settings(BaseSettings):
             resolved[name] = value if value.is_absolute() else project / value
         if resolved.get("model_dir") is None:
             resolved["model_dir"] = Path(resolved["models_dir"]) / CURRENT_MODEL_DIR
+        if resolved.get("baseline_model_dir") is None:
+            resolved["baseline_model_dir"] = Path(resolved["models_dir"]) / BASELINE_MODEL_DIR
         return resolved
 
     @classmethod
@@ -103,6 +107,12 @@ class Settings(BaseSettings):
         """The model the service loads and the image bakes in (MLOPS_MODEL_DIR)."""
         assert self.model_dir is not None  # set by the validator
         return self.model_dir
+
+    @property
+    def baseline_model(self) -> Path:
+        """The model `compare` times beside the candidate (MLOPS_BASELINE_MODEL_DIR)."""
+        assert self.baseline_model_dir is not None  # set by the validator
+        return self.baseline_model_dir
 
     def path(self, given: Path) -> Path:
         """A path given on the command line, resolved like the configured ones."""

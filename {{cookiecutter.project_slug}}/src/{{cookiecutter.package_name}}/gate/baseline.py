@@ -84,6 +84,21 @@ def registry_baseline(tracking_uri: str, model_name: str) -> tuple[Metrics | Non
         return read_metrics(Path(local)), f"{label} (version {version.version})"
 
 
+def registry_model(tracking_uri: str, model_name: str) -> tuple[Any, str] | None:
+    """The fitted pipeline of the version holding `champion`, and a label; None if none."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow.sklearn
+    from mlflow.exceptions import MlflowException
+
+    uri = f"models:/{model_name}@{CHAMPION_ALIAS}"
+    try:
+        mlflow.set_tracking_uri(tracking_uri)
+        pipeline = mlflow.sklearn.load_model(uri)
+    except MlflowException:
+        return None
+    return pipeline, f"registry {model_name}@{CHAMPION_ALIAS}"
+
+
 def load_baseline(
     source: BaselineSource, project_dir: Path, tracking_uri: str, model_name: str
 ) -> tuple[Metrics | None, str]:
