@@ -11,8 +11,9 @@ from {{ cookiecutter.package_name }}.gate.report import (
     GITHUB_COMMENT_LIMIT,
     ReportContext,
     render_report,
+    steps_failed,
 )
-from {{ cookiecutter.package_name }}.gate.rules import compare
+from {{ cookiecutter.package_name }}.gate.rules import MeasuredCosts, compare, reproduction_checks
 from {{ cookiecutter.package_name }}.layout import CheckRecord, ValidationRecord
 
 from .conftest import metrics_document, modified
@@ -167,3 +168,70 @@ def test_huge_slice_tables_stay_under_github_limit(config: GateConfig) -> None:
     assert len(text) < GITHUB_COMMENT_LIMIT
     assert "more slices in the artifact" in text
     assert text.startswith(CONTEXT.marker)
+
+
+def test_a_failed_step_heads_the_report_even_without_gate_results() -> None:
+    """reproduce-check failed, so compare never ran: the report says so and links the run."""
+    context = ReportContext("acme/churn", "churn", "0123456789abcdef", "https://ci/run/9")
+    reproduction = reproduction_checks(metrics_document(), metrics_document(roc_auc=0.85), 1e-5)
+    text = render_report(
+        None,
+        candidate=metrics_document(roc_auc=0.85),
+        baseline=None,
+        validation=None,
+        context=context,
+        failed_steps=steps_failed(
+            {"train": {"outcome": "success"}, "reproduce-check": {"outcome": "failure"}}
+        ),
+        reproduction=reproduction,
+    )
+    assert text.startswith(
+        "<!-- mlops-report:acme/churn -->\n## ❌ pr-report failed at `make reproduce-check`"
+    )
+    assert "[workflow run](https://ci/run/9)" in text
+    assert "No gate results" in text
+    assert "❌ re-training does not reproduce the committed metrics (1 differ)" in text
+    assert "committed 0.84, re-trained 0.85" in text
+
+
+def test_a_failed_compare_is_the_gates_own_verdict(config: GateConfig) -> None:
+    baseline = metrics_document()
+    candidate = modified(baseline, "metrics/recall", 0.5)
+    text = render_report(
+        compare(candidate, baseline, config, "b"),
+        candidate=candidate,
+        baseline=baseline,
+        validation=None,
+        context=CONTEXT,
+        failed_steps=("compare",),
+    )
+    assert "## ❌ Model gate failed: recall" in text
+
+
+def test_costs_measured_side_by_side_are_shown(config: GateConfig) -> None:
+    baseline = metrics_document()
+    costs = MeasuredCosts({"p50": 8.0, "p95": 30.0}, {"p50": 4.0, "p95": 6.0}, 9, 8, "models/b")
+    text = render_report(
+        compare(baseline, baseline, config, "b", costs),
+        candidate=baseline,
+        baseline=baseline,
+        validation=None,
+        context=CONTEXT,
+    )
+    assert "## ❌ Model gate failed: latency p50 (ms)" in text
+    assert "Baseline model: models/b." in text
+    assert "| latency p95 (ms) | 6.000 | 30.000 |" in text
+
+
+def test_advisory_costs_are_marked(config: GateConfig) -> None:
+    baseline = metrics_document()
+    candidate = modified(baseline, "latency_ms/p50", 20.0)
+    text = render_report(
+        compare(candidate, baseline, config, "b"),
+        candidate=candidate,
+        baseline=baseline,
+        validation=None,
+        context=CONTEXT,
+    )
+    assert "## ✅ Model gate passed" in text
+    assert "⚠️ advisory (above the limit: latency p50 (ms) 5.00× baseline" in text

@@ -55,7 +55,7 @@ def _candidate_path(settings: Settings) -> Path:
 
 
 def _measured_costs(
-    settings: Settings, baseline_model: Path | None, registry: bool
+    settings: Settings, config: GateConfig, baseline_model: Path | None, registry: bool
 ) -> MeasuredCosts | None:
     """Time and size both models side by side, when there is a baseline model to time."""
     from .costs import find_baseline_model, measure_costs  # pandas, scikit-learn
@@ -64,7 +64,7 @@ def _measured_costs(
     if found is None:
         print(f"latency and size: advisory ({why_not})")
         return None
-    measured, why_not = measure_costs(settings, found)
+    measured, why_not = measure_costs(settings, found, config.latency.calls)
     if measured is None:
         print(f"latency and size: advisory ({why_not})")
     return measured
@@ -103,7 +103,7 @@ def run_compare(
             kind == "registry"
             or (kind == "auto" and uses_tracking_server(settings.mlflow_tracking_uri))
         )
-        measured = _measured_costs(settings, baseline_model, registry)
+        measured = _measured_costs(settings, config, baseline_model, registry)
     comparison = compare(candidate, baseline, config, label if baseline else None, measured)
     reports = settings.reports_dir
     _write_json(reports / COMPARISON_FILE, comparison.to_dict())

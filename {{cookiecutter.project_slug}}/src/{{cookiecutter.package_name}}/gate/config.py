@@ -49,9 +49,11 @@ class LatencyGate(FrozenModel):
     committed figures come from different machines, so they are only reported.
     """
 
-    stat: str = "p95"
+    stat: Literal["p50", "p95"] = "p50"
     max_ratio: float = 1.5
     min_delta_ms: float = 0.5
+    # single-row predictions per model when both are timed side by side
+    calls: int = Field(default=200, ge=20)
 
 
 class SizeGate(FrozenModel):
