@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
 
+from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.gate.config import GateConfig, load_gate_config
 from {{ cookiecutter.package_name }}.gate.report import (
     GITHUB_COMMENT_LIMIT,
@@ -16,6 +18,7 @@ from {{ cookiecutter.package_name }}.gate.report import (
 from {{ cookiecutter.package_name }}.gate.rules import MeasuredCosts, compare, reproduction_checks
 from {{ cookiecutter.package_name }}.layout import CheckRecord, ValidationRecord
 
+from ..conftest import scratch_settings
 from .conftest import metrics_document, modified
 
 CONTEXT = ReportContext(project="acme/churn", package="churn", revision="0123456789abcdef")
@@ -235,3 +238,18 @@ def test_advisory_costs_are_marked(config: GateConfig) -> None:
     )
     assert "## ✅ Model gate passed" in text
     assert "⚠️ advisory (above the limit: latency p50 (ms) 5.00× baseline" in text
+
+
+def test_report_command_writes_a_failure_report_when_a_step_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As pr-report's last step runs it: reproduce-check failed, compare never ran."""
+    settings = scratch_settings(tmp_path)
+    assert main(["--project-dir", str(tmp_path), "report"]) == 1  # nothing to report yet
+    steps = {"train": {"outcome": "success"}, "reproduce-check": {"outcome": "failure"}}
+    monkeypatch.setenv("MLOPS_CI_STEPS", json.dumps(steps))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    assert main(["--project-dir", str(tmp_path), "report"]) == 0
+    text = (settings.reports_dir / "report.md").read_text()
+    assert "## ❌ pr-report failed at `make reproduce-check`" in text
+    assert (tmp_path / "summary.md").read_text() == text
