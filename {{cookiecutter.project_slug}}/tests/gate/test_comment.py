@@ -8,6 +8,8 @@ event in GITHUB_EVENT_PATH, the downloaded artifact in a folder.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +185,14 @@ def test_an_api_refusal_is_one_clear_line(
     err = capsys.readouterr().err
     assert "GitHub API GET /pulls/7 answered 404" in err
     assert "Traceback" not in err
+
+
+def test_the_comment_path_needs_only_the_base_dependencies() -> None:
+    """The pr-comment job installs no dependency group: nothing it imports may need one."""
+    code = (
+        "import sys, {{ cookiecutter.package_name }}.cli, {{ cookiecutter.package_name }}.gate.comment, "
+        "{{ cookiecutter.package_name }}.gate.github, {{ cookiecutter.package_name }}.gate.report; "
+        "print(sorted(m for m in ('numpy', 'pandas', 'sklearn', 'mlflow') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

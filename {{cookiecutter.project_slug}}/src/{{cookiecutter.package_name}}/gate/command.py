@@ -1,8 +1,9 @@
-"""The `compare`, `reproduce-check` and `report` commands.
+"""The `compare`, `reproduce-check`, `report` and `pr-comment` commands.
 
 They read the metrics that `train` wrote, find the baseline, apply
 config/gates.yaml and leave their results in reports/ so that CI can upload
-them and post one pull-request comment.
+them and post one pull-request comment. The gate's modules are imported inside
+the handlers: `pr-comment` runs with the project's base dependencies only.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -30,10 +31,11 @@ from ..layout import (
 )
 from ..settings import PACKAGE_NAME, Settings
 from ..train.metrics_file import parse_metrics, read_metrics
-from .baseline import Metrics, git_show, load_baseline, uses_tracking_server
-from .config import GateConfig, load_gate_config
-from .report import ReportContext, console_table, render_report, report_marker, steps_failed
-from .rules import Check, Comparison, MeasuredCosts, compare, reproduction_checks
+
+if TYPE_CHECKING:
+    from .config import GateConfig
+    from .report import ReportContext
+    from .rules import Check, MeasuredCosts
 
 # Set by the pull-request workflow's report step to `toJSON(steps)`: which steps failed.
 CI_STEPS_ENV = "MLOPS_CI_STEPS"
@@ -47,6 +49,8 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _gate_config(settings: Settings) -> GateConfig:
+    from .config import load_gate_config
+
     return load_gate_config(settings.gates_config_path)
 
 
@@ -81,6 +85,10 @@ def run_compare(
     Latency and size block only when a baseline model was timed beside the candidate
     here (`baseline_model`, models/baseline, or the registry's champion).
     """
+    from .baseline import Metrics, load_baseline, uses_tracking_server
+    from .report import console_table
+    from .rules import compare
+
     config = _gate_config(settings)
     if source is not None:
         baseline_source = config.baseline.model_copy(update={"source": source})
@@ -126,6 +134,10 @@ def run_compare(
 
 def run_reproduce_check(settings: Settings, ref: str = "HEAD") -> int:
     """The metrics committed at `ref` must equal what training just produced."""
+    from .baseline import git_show
+    from .report import console_table
+    from .rules import reproduction_checks
+
     config = _gate_config(settings)
     metrics_path = settings.relative(settings.metrics_dir / METRICS_FILE)
     committed_text = git_show(ref, metrics_path, settings.project_dir)
@@ -167,6 +179,8 @@ def _validation_record(path: Path) -> ValidationRecord | None:
 
 
 def _context() -> ReportContext:
+    from .report import ReportContext
+
     server, repo, run_id = (
         os.environ.get("GITHUB_SERVER_URL"),
         os.environ.get("GITHUB_REPOSITORY"),
@@ -192,6 +206,8 @@ def pull_request_number(event_path: str | None) -> int | None:
 
 def _ci_steps_failed() -> tuple[str, ...]:
     """The failed steps of the running workflow job, when its report step passes them."""
+    from .report import steps_failed
+
     text = os.environ.get(CI_STEPS_ENV, "").strip()
     if not text:
         return ()
@@ -205,6 +221,8 @@ def _ci_steps_failed() -> tuple[str, ...]:
 
 
 def _reproduction(path: Path) -> list[Check] | None:
+    from .rules import Check
+
     if not path.is_file():
         return None
     return [Check(**item) for item in json.loads(path.read_text(encoding="utf-8"))]
@@ -216,6 +234,9 @@ def run_report(settings: Settings) -> int:
     In the pull-request workflow it runs whatever failed before it: the report then
     says which step failed and shows what the earlier steps left.
     """
+    from .report import render_report
+    from .rules import Comparison
+
     reports = settings.reports_dir
     failed = _ci_steps_failed()
     comparison_data = _read_optional(reports / COMPARISON_FILE)
@@ -256,6 +277,7 @@ def run_pr_comment(artifact: Path, env: dict[str, str]) -> int:
     """
     from . import comment
     from .github import DEFAULT_API_URL, GitHub
+    from .report import report_marker
 
     event_path = env.get("GITHUB_EVENT_PATH", "")
     if not event_path or not Path(event_path).is_file():
