@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     model_dir: Path | None = None
     # The model `compare` times and sizes beside the candidate (default: models/baseline).
     baseline_model_dir: Path | None = None
+    # The git ref holding the baseline metrics (default: origin/$GITHUB_BASE_REF in a pull
+    # request, else baseline.git_ref in config/gates.yaml). CI sets it to the base commit.
+    baseline_ref: str = ""
     deploy_dir: Path = Path("deploy")
     # -- the prediction log: the service appends to it, `drift` reads it -------------------
     prediction_log_path: Path = Path("logs/predictions.jsonl")

@@ -215,7 +215,7 @@ def test_costs_measured_side_by_side_are_shown(config: GateConfig) -> None:
     baseline = metrics_document()
     costs = MeasuredCosts({"p50": 8.0, "p95": 30.0}, {"p50": 4.0, "p95": 6.0}, 9, 8, "models/b")
     text = render_report(
-        compare(baseline, baseline, config, "b", costs),
+        compare(baseline, baseline, config, "b", measured=costs),
         candidate=baseline,
         baseline=baseline,
         validation=None,

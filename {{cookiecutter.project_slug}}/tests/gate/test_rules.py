@@ -61,7 +61,7 @@ def measured(latency_factor: float = 1.0, size_factor: float = 1.0) -> MeasuredC
 def test_cost_regressions_measured_side_by_side_are_blocked(
     config: GateConfig, costs: MeasuredCosts, subject: str
 ) -> None:
-    result = compare(BASELINE, BASELINE, config, "origin/main", costs)
+    result = compare(BASELINE, BASELINE, config, "origin/main", measured=costs)
     assert [c.subject for c in result.failures] == [subject]
     assert "× baseline" in result.failures[0].reason
     assert "side by side" in result.notes[-1]
@@ -79,7 +79,7 @@ def test_committed_costs_are_advisory_never_blocking(config: GateConfig) -> None
 
 
 def test_same_speed_measured_side_by_side_passes(config: GateConfig) -> None:
-    result = compare(BASELINE, BASELINE, config, "origin/main", measured(1.2, 1.0))
+    result = compare(BASELINE, BASELINE, config, "origin/main", measured=measured(1.2, 1.0))
     assert result.passed
     assert {c.status for c in result.checks if c.gate == "latency"} == {"pass"}
 
@@ -135,7 +135,8 @@ def test_small_slices_are_not_gated(config: GateConfig) -> None:
 def test_comparison_round_trips_through_json(
     config: GateConfig, costs: MeasuredCosts | None
 ) -> None:
-    result = compare(modified(BASELINE, "metrics/roc_auc", 0.7), BASELINE, config, "x", costs)
+    worse = modified(BASELINE, "metrics/roc_auc", 0.7)
+    result = compare(worse, BASELINE, config, "x", measured=costs)
     again = Comparison.from_dict(result.to_dict())
     assert again == result
 

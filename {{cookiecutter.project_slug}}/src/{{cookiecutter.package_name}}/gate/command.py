@@ -103,6 +103,7 @@ def run_compare(
             settings.project_dir,
             settings.mlflow_tracking_uri,
             settings.registered_model_name,
+            settings.baseline_ref,
         )
     measured = None
     if baseline is not None:
@@ -112,7 +113,9 @@ def run_compare(
             or (kind == "auto" and uses_tracking_server(settings.mlflow_tracking_uri))
         )
         measured = _measured_costs(settings, config, baseline_model, registry)
-    comparison = compare(candidate, baseline, config, label if baseline else None, measured)
+    comparison = compare(
+        candidate, baseline, config, label if baseline else None, measured=measured, missing=label
+    )
     reports = settings.reports_dir
     _write_json(reports / COMPARISON_FILE, comparison.to_dict())
     if baseline is not None:

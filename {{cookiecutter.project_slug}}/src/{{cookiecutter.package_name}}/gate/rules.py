@@ -256,16 +256,23 @@ def compare(
     baseline: Metrics | None,
     config: GateConfig,
     baseline_label: str | None,
+    *,
     measured: MeasuredCosts | None = None,
+    missing: str | None = None,
 ) -> Comparison:
     """Apply every gate; without a baseline only the absolute floors can apply.
 
     `measured`: latency and size of both models timed in this run; without it the
-    latency and size gates are advisory (see `cost_checks`).
+    latency and size gates are advisory (see `cost_checks`). `missing`: where the
+    baseline was looked for, said when none was found.
     """
     checks = floor_checks(candidate, config)
     if baseline is None:
-        note = "No baseline found: first model, so only the absolute floors apply."
+        where = f" ({missing})" if missing else ""
+        note = (
+            f"No baseline found{where}: first model, or nothing to compare with, so only "
+            "the absolute floors apply."
+        )
         return Comparison(checks, None, notes=[note])
     notes = []
     changed = data_changed(candidate, baseline)
