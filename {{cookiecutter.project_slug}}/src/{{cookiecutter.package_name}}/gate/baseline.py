@@ -37,7 +37,7 @@ def git_ref_for_pull_request(configured: str, explicit: str = "") -> str:
 def _commit(ref: str, cwd: Path) -> str | None:
     try:
         result = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+            ["git", "rev-parse", "--verify", "--quiet", ref + "^{commit}"],
             cwd=cwd,
             capture_output=True,
             text=True,
