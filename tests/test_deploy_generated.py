@@ -21,6 +21,7 @@ from .helpers import Renders, free_port, git, listening, make, uv_run
 
 
 @pytest.mark.slow
+@pytest.mark.alone  # releases validate green under load: nothing else may run beside them
 def test_rendered_project_releases_blue_green(tmp_path: Path, renders: Renders) -> None:
     project = renders.copy({**DEFAULT, "cloud": "aws", "registry": "ecr"}, tmp_path)
     git(project, "init", "-q")
