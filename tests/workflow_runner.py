@@ -95,7 +95,7 @@ class Runner:
 
     def _step(self, step: dict[str, Any], env: Mapping[str, Any], inputs: dict[str, str]) -> bool:
         uses = str(step.get("uses", ""))
-        with_ = {k: self._text(str(v), inputs) for k, v in step.get("with", {}).items()}
+        with_ = {k: self._text(_yaml_text(v), inputs) for k, v in step.get("with", {}).items()}
         if uses.startswith(RUNNER_PREPARATION):
             return True
         if uses.startswith("actions/upload-artifact@"):
@@ -114,7 +114,7 @@ class Runner:
     def _make(self, command: str, env: Mapping[str, Any], inputs: dict[str, str]) -> bool:
         match = re.fullmatch(r"make ([a-z-]+)", command)
         assert match, f"not one make call: {command!r}"
-        variables = {name: self._text(str(value), inputs) for name, value in env.items()}
+        variables = {name: self._text(_yaml_text(value), inputs) for name, value in env.items()}
         result = run(
             ["make", "-C", self.workspace, match.group(1)],
             env=project_env(**self.github_env, **variables),
@@ -184,6 +184,13 @@ class Runner:
         return EXPRESSION.sub(lambda m: str(self._value(m.group(1), inputs)), text)
 
     def _condition(self, condition: Any, inputs: dict[str, str]) -> bool:
+        if isinstance(condition, bool):
+            return condition
         text = str(condition).strip()
         match = EXPRESSION.fullmatch(text)
         return bool(self._value(match.group(1) if match else text, inputs))
+
+
+def _yaml_text(value: Any) -> str:
+    """A YAML scalar as Actions passes it to a step: booleans as `true`/`false`."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
