@@ -200,7 +200,7 @@ def test_pr_report_uploads_the_number_first_and_always_reports(
         assert steps[first_upload]["with"]["path"] == "reports/pr-number"
         report = steps[names.index("make report")]
         assert report["if"] == "${{ !cancelled() }}"
-        assert report["env"]["MLOPS_CI_STEPS"] == "${{ toJSON(steps) }}"
+        assert report["env"]["CI_STEPS_JSON"] == "${{ toJSON(steps) }}"
         ids = {s.get("id") for s in steps}
         assert {"train", "reproduce-check", "compare"} <= ids  # named as their make targets
         assert any(s.get("if") == "failure()" for s in steps), "no log upload on failure"

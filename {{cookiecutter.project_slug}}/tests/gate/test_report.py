@@ -247,7 +247,7 @@ def test_report_command_writes_a_failure_report_when_a_step_failed(
     settings = scratch_settings(tmp_path)
     assert main(["--project-dir", str(tmp_path), "report"]) == 1  # nothing to report yet
     steps = {"train": {"outcome": "success"}, "reproduce-check": {"outcome": "failure"}}
-    monkeypatch.setenv("MLOPS_CI_STEPS", json.dumps(steps))
+    monkeypatch.setenv("CI_STEPS_JSON", json.dumps(steps))
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
     assert main(["--project-dir", str(tmp_path), "report"]) == 0
     text = (settings.reports_dir / "report.md").read_text()

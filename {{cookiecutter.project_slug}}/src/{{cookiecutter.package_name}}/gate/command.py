@@ -38,9 +38,9 @@ if TYPE_CHECKING:
     from .rules import Check, MeasuredCosts
 
 # Set by the pull-request workflow's report step to `toJSON(steps)`: which steps failed.
-CI_STEPS_ENV = "MLOPS_CI_STEPS"
+CI_STEPS_ENV = "CI_STEPS_JSON"
 # The login of the comment's author (default: the GITHUB_TOKEN's bot).
-COMMENT_AUTHOR_ENV = "MLOPS_COMMENT_AUTHOR"
+COMMENT_AUTHOR_ENV = "REPORT_COMMENT_AUTHOR"
 
 
 def _write_json(path: Path, data: Any) -> None:
