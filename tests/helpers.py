@@ -109,10 +109,14 @@ def _snapshot(project: Path) -> dict[str, tuple[int, int]]:
 
 
 def project_env(**extra: str) -> dict[str, str]:
-    """Environment for a rendered project's commands: shared uv cache, no downloads."""
+    """Environment for a rendered project's commands: shared uv cache, no downloads.
+
+    No bytecode compiled at `make setup` (as the generated Makefile's default): Python
+    compiles what a project imports, once, and a minute of CPU per project is saved.
+    """
     env = dict(os.environ)
     env.update(
-        UV_COMPILE_BYTECODE="1",
+        UV_COMPILE_BYTECODE="0",
         UV_PYTHON_DOWNLOADS="never",
         MLFLOW_DISABLE_TELEMETRY="true",
     )

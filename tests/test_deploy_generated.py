@@ -23,6 +23,7 @@ from .system_tools import needs
 
 @pytest.mark.slow
 @needs("git", "make", "nginx")
+@pytest.mark.alone  # releases validate green under load: nothing else may run beside them
 def test_rendered_project_releases_blue_green(tmp_path: Path, renders: Renders) -> None:
     project = renders.copy({**DEFAULT, "cloud": "aws", "registry": "ecr"}, tmp_path)
     git(project, "init", "-q")

@@ -25,16 +25,6 @@ def _better_slice(doc: dict[str, Any]) -> str:
     raise AssertionError("no slice large enough to gate")
 
 
-def _scaled(section: str, key: str, factor: float, subject: str) -> Callable[[dict[str, Any]], str]:
-    def edit(doc: dict[str, Any]) -> str:
-        value = doc[section][key] * factor
-        # Whole numbers stay whole (model size in bytes): the record refuses fractions.
-        doc[section][key] = round(value) if isinstance(doc[section][key], int) else value
-        return subject
-
-    return edit
-
-
 def _raised(metric: str, by: float) -> Callable[[dict[str, Any]], str]:
     def edit(doc: dict[str, Any]) -> str:
         doc["metrics"][metric] = doc["metrics"][metric] + by
@@ -44,12 +34,11 @@ def _raised(metric: str, by: float) -> Callable[[dict[str, Any]], str]:
 
 
 # Baselines edited to be better than the trained candidate: each must be blocked.
+# (Latency and size block only when measured side by side: test_gates_and_report.py.)
 REGRESSIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "roc-auc-drop": _raised("roc_auc", 0.05),
     "recall-drop": _raised("recall", 0.10),
     "slice-collapse": _better_slice,
-    "latency-x2": _scaled("latency_ms", "p95", 0.5, "latency p95 (ms)"),
-    "size-x5": _scaled("model", "size_bytes", 0.2, "model size (bytes)"),
 }
 
 
@@ -66,16 +55,18 @@ def assert_regressions_blocked(project: Path, package: str) -> None:
         assert subject in result.stdout, f"{name}: {subject!r} not named:\n{result.stdout}"
 
 
-# `make all` (the default combination) releases behind nginx and scrapes with Prometheus.
-PIPELINES = [
-    pytest.param(combo, marks=needs("nginx", "prometheus") if combo == DEFAULT else ())
-    for combo in RUNNABLE
+# `make all` (the default combination) releases behind nginx and scrapes with Prometheus;
+# its load gates and releases under load measure latency, so it runs alone (after the
+# parallel part of `make test`).
+COMBOS = [
+    pytest.param(c, marks=[pytest.mark.alone, needs("nginx", "prometheus")] if c == DEFAULT else [])
+    for c in RUNNABLE
 ]
 
 
 @pytest.mark.slow
 @needs("git", "make")
-@pytest.mark.parametrize("combo", PIPELINES, ids=combo_id)
+@pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
 def test_setup_and_ci_pass(tmp_path: Path, renders: Renders, combo: dict[str, str]) -> None:
     project = renders.copy(combo, tmp_path)
     git(project, "init", "-q")

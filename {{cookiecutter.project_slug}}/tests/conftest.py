@@ -140,6 +140,13 @@ def scratch_settings(folder: Path) -> Settings:
     return Settings(project_dir=folder, data_path=data, tracking_uri=None)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests reading `trained_project` share one worker, so it trains once (pytest-xdist)."""
+    for item in items:
+        if "trained_project" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("trained_project"))
+
+
 @pytest.fixture(scope="session")
 def trained_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, ModelMetadata]:
     """One real `train` into a scratch project (local MLflow store), shared by the tests

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .config_files import validation_problems
 from .errors import ConfigError
-from .layout import CURRENT_MODEL_DIR
+from .layout import BASELINE_MODEL_DIR, CURRENT_MODEL_DIR
 
 PACKAGE_NAME = __name__.rpartition(".")[0]
 
@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     models_dir: Path = Path("models")
     # The model the service loads (default: models/current).
     model_dir: Path | None = None
+    # The model `compare` times and sizes beside the candidate (default: models/baseline).
+    baseline_model_dir: Path | None = None
+    # The git ref holding the baseline metrics (default: origin/$GITHUB_BASE_REF in a pull
+    # request, else baseline.git_ref in config/gates.yaml). CI sets it to the base commit.
+    baseline_ref: str = ""
     deploy_dir: Path = Path("deploy")
     # Where an AWS release reaches the load balancer's test and production listeners
     # (default: its DNS name), and the runner's address allowed on the test listener
@@ -95,6 +100,8 @@ class Settings(BaseSettings):
             resolved[name] = value if value.is_absolute() else project / value
         if resolved.get("model_dir") is None:
             resolved["model_dir"] = Path(resolved["models_dir"]) / CURRENT_MODEL_DIR
+        if resolved.get("baseline_model_dir") is None:
+            resolved["baseline_model_dir"] = Path(resolved["models_dir"]) / BASELINE_MODEL_DIR
         return resolved
 
     @classmethod
@@ -110,6 +117,12 @@ class Settings(BaseSettings):
         """The model the service loads and the image bakes in (MLOPS_MODEL_DIR)."""
         assert self.model_dir is not None  # set by the validator
         return self.model_dir
+
+    @property
+    def baseline_model(self) -> Path:
+        """The model `compare` times beside the candidate (MLOPS_BASELINE_MODEL_DIR)."""
+        assert self.baseline_model_dir is not None  # set by the validator
+        return self.baseline_model_dir
 
     def path(self, given: Path) -> Path:
         """A path given on the command line, resolved like the configured ones."""

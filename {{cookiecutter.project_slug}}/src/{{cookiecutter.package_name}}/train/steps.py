@@ -10,11 +10,9 @@ the saved model; `promote` makes a released model the registry's `champion`.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import ModelNotFoundError, TrackingError
@@ -32,22 +30,8 @@ from ..settings import Settings
 from ..validation.service import validate_project_data
 from . import metrics_file, model_store, onnx_export, plots, tracking, training
 from .inputs import Inputs, Progress, data_fingerprint, load_inputs, print_evaluation
+from .latency import LATENCY_CALLS, measure_latency
 from .metrics import SliceTable
-
-LATENCY_CALLS = 200
-
-
-def measure_latency(model: Any, rows: pd.DataFrame, calls: int = LATENCY_CALLS) -> dict[str, float]:
-    """Median and 95th percentile of single-row `predict_proba` time, in milliseconds."""
-    singles = [rows.iloc[[i % len(rows)]] for i in range(calls)]
-    model.predict_proba(singles[0])  # warm-up: first call pays one-off costs
-    durations = []
-    for row in singles:
-        start = time.perf_counter()
-        model.predict_proba(row)
-        durations.append((time.perf_counter() - start) * 1000)
-    p50, p95 = np.percentile(durations, [50, 95])
-    return {"p50": float(p50), "p95": float(p95)}
 
 
 def metrics_record(
