@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import joblib
@@ -101,6 +102,19 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings,
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         metadata = run_train(settings)
     return settings, metadata
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prediction_log_outside_the_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Services the tests start (and their deploys) log to a scratch folder.
+
+    The project's own logs/predictions is what `make drift` reads after `make all`:
+    test traffic (fuzzing, faults) must never land there.
+    """
+    folder = tmp_path_factory.mktemp("prediction-log")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLOPS_PREDICTION_LOG_DIR", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

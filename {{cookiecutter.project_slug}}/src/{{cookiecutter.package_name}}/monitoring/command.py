@@ -81,6 +81,16 @@ def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _summary(args: argparse.Namespace, settings: Settings) -> int:
+    from .steps import run_summary
+
+    return run_summary(settings)
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    """`summary` takes none."""
+
+
 COMMANDS = (
     Command("drift", "compare recent data with the training data", _drift, _drift_arguments),
     Command(
@@ -94,5 +104,11 @@ COMMANDS = (
         "copy the service's prediction log here (for drift checks)",
         _fetch_predictions,
         _fetch_arguments,
+    ),
+    Command(
+        "summary",
+        "where the released service runs, the reports, the metrics, the drift verdict",
+        _summary,
+        _no_arguments,
     ),
 )
