@@ -99,7 +99,8 @@ def counters(service: ServiceProcess) -> dict[str, float]:
     if match := re.search(r"^predictions_total (\S+)", text, re.MULTILINE):
         found["answered"] = float(match.group(1))
     for outcome in ("written", "dropped"):
-        line = rf'^prediction_log_records_total\{{outcome="{outcome}"\}} (\S+)'
+        series = re.escape('prediction_log_records_total{outcome="' + outcome + '"}')
+        line = "^" + series + r" (\S+)"
         if match := re.search(line, text, re.MULTILINE):
             found[outcome] = float(match.group(1))
     return found

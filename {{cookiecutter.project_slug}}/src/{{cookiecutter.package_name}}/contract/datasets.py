@@ -81,24 +81,39 @@ def check_lines(path: Path, limits: DataLimits) -> None:
     """Refuse a line longer than the limit, naming it, without holding it in memory.
 
     Reads blocks and measures the distance between newlines, so a 100 MB line
-    costs one block of memory, not 100 MB.
+    costs one block of memory, not 100 MB. With blocks no larger than the limit
+    (the default), a line that fits inside one block is short enough by
+    construction and only the newlines at a block's edges need measuring.
     """
     limit = limits.max_line_bytes
-    block_size = max(4096, min(limit, _SCAN_BLOCK))
+    block_size = min(max(limit, 4096), _SCAN_BLOCK)
     run = 0  # bytes since the last newline
     newlines = 0
     with path.open("rb") as handle:
         while block := handle.read(block_size):
-            first = block.find(b"\n")
-            if first == -1:
-                run += len(block)
+            if len(block) > limit:  # a small limit: measure every line of the block
+                run = _measure_lines(path, block, run, newlines, limit)
             else:
-                run += first
-                if run <= limit:
+                first = block.find(b"\n")
+                if first == -1:
+                    run += len(block)
+                elif run + first > limit:
+                    run += first
+                else:
                     run = len(block) - block.rfind(b"\n") - 1
             if run > limit:
                 raise _long_line(path, newlines + 1, limit)
             newlines += block.count(b"\n")
+
+
+def _measure_lines(path: Path, block: bytes, run: int, newlines: int, limit: int) -> int:
+    """The run after `block`, raising at the first line of it longer than `limit`."""
+    start = 0
+    while (end := block.find(b"\n", start)) != -1:
+        if run + end - start > limit:
+            raise _long_line(path, newlines + block.count(b"\n", 0, start) + 1, limit)
+        run, start = 0, end + 1
+    return run + len(block) - start
 
 
 def _long_line(path: Path, number: int, limit: int) -> DataFileError:
