@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     # -- the service -----------------------------------------------------------------------
     max_batch_rows: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
-    # Requests served at once per process; beyond it 503 + Retry-After (probes exempt).
+    # Predictions served at once per process; beyond it 503 + Retry-After (other routes uncapped).
     max_in_flight: int = Field(default=64, ge=1)
     # Longer than a load balancer's idle timeout (ALB: 60 s), or it sees sporadic 502s.
     keep_alive_seconds: int = Field(default=75, ge=1)

@@ -57,9 +57,8 @@ ROUTES = frozenset(
         "/openapi.json",
     }
 )
+# The routes that take a body: checked by the body guard, capped by the in-flight limit.
 BODY_ROUTES = frozenset({"/predict", "/predict/batch"})
-# Never shed by the in-flight cap: an orchestrator must see a busy process as alive.
-PROBES = frozenset({"/health", "/ready", "/metrics"})
 
 
 @dataclass
@@ -373,7 +372,7 @@ def create_app(
     app.add_middleware(BodyGuard, max_bytes=max_body_bytes, paths=BODY_ROUTES)
     app.add_middleware(VersionHeader, version=lambda: state.model.version if state.model else None)
     app.add_middleware(
-        InFlightLimit, limit=max_in_flight, exempt=PROBES, on_change=metrics.in_flight.set
+        InFlightLimit, limit=max_in_flight, paths=BODY_ROUTES, on_change=metrics.in_flight.set
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=ROUTES)
     return app

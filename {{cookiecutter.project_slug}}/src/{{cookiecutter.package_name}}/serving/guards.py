@@ -29,30 +29,31 @@ async def _reply(
 class InFlightLimit:
     """503 with Retry-After beyond `limit` requests at once: a burst is shed, never queued.
 
-    Each request holds memory (its body, parsed rows, the answer) until it is
+    A prediction holds memory (its body, parsed rows, the answer) until it is
     answered; capping how many are served at once caps that memory, so a burst
     costs its excess a fast 503 instead of costing the process an out-of-memory
-    kill. Probes (`exempt`) always pass: an orchestrator must not kill a busy but
-    healthy process.
+    kill. Only the prediction routes (`paths`) are capped: probes always pass (an
+    orchestrator must not kill a busy but healthy process), and the other routes
+    are cheap GETs.
     """
 
     def __init__(
         self,
         app: ASGIApp,
         limit: int,
-        exempt: frozenset[str],
+        paths: frozenset[str],
         on_change: Callable[[int], None] | None = None,
     ) -> None:
         """Wrap `app`; `on_change` receives the new count (for a gauge)."""
         self.app = app
         self.limit = limit
-        self.exempt = exempt
+        self.paths = paths
         self.on_change = on_change
         self.current = 0  # one event loop per process: no lock needed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Admit the request or shed it."""
-        if scope["type"] != "http" or scope.get("path") in self.exempt:
+        if scope["type"] != "http" or scope.get("path") not in self.paths:
             await self.app(scope, receive, send)
             return
         if self.current >= self.limit:
