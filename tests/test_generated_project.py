@@ -103,6 +103,7 @@ def check_pipeline_outputs(
     assert_lint_enforces_the_import_contracts(project, package)
     if combo == DEFAULT:
         assert_drift_names_the_trained_version(project, metadata["mlflow"]["version"])
+        assert_drift_read_what_the_services_logged(project, ci.stdout)
         assert_registry_baseline(project, package)
 
 
@@ -140,6 +141,31 @@ def assert_drift_names_the_trained_version(project: Path, version: str) -> None:
     notes = json.loads((project / "reports" / "drift.json").read_text())["notes"]
     assert any(f"model version {version}" in note for note in notes), notes
     assert not any("unknown" in note for note in notes), notes
+
+
+def assert_drift_read_what_the_services_logged(project: Path, stdout: str) -> None:
+    """`make all`'s drift step checked the predictions the load test's and the released
+    services logged (one file per process, every record read), and the run ended with the
+    summary: where the service runs, the reports, the metrics, the verdict, how to stop."""
+    report = json.loads((project / "reports" / "drift.json").read_text())
+    files = sorted((project / "logs" / "predictions").glob("*.jsonl"))
+    records = sum(1 for file in files for line in file.read_text().splitlines() if line.strip())
+    assert len(files) >= 2, files  # the load test's service and the released one at least
+    assert report["current"]["rows"] == records > 1000
+    assert report["current"]["source"].startswith("prediction log ")
+    assert f"({len(files)} files, {records:,} records)" in report["current"]["source"]
+    assert not any("resample" in note for note in report["notes"]), report["notes"]
+    assert any("not compared: gender, SeniorCitizen" in note for note in report["notes"])
+    summary = stdout[stdout.index("== what `make all` left running and wrote ==") :]
+    expected = (
+        "service  http://127.0.0.1:8080 (",
+        "metrics  http://127.0.0.1:8080/metrics",
+        "reports  reports/report.md",
+        "drift    drift: ",
+        "stop it  make deploy-stop",
+    )
+    for line in expected:
+        assert line in summary, summary
 
 
 def assert_registry_baseline(project: Path, package: str) -> None:
