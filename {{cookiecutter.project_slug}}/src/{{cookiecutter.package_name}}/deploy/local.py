@@ -42,7 +42,7 @@ from ..settings import Settings
 from .config import LocalConfig
 from .health import Observation, parse_metrics
 from .lifecycle import Policy, Release, ReleaseError, TrafficStep
-from .nginx import Nginx, NginxError, find_binary, render_config
+from .nginx import Nginx, NginxError, render_config
 from .processes import service_pids, stop_service
 from .state import add_history, load_state, save_state
 
@@ -146,7 +146,7 @@ class LocalPlatform:
     def nginx(self) -> Nginx:
         """The private nginx (the binary is looked up on first use)."""
         if self._nginx is None:
-            self._nginx = Nginx(self.root / "local" / "nginx", find_binary(self.config.nginx))
+            self._nginx = Nginx(self.root / "local" / "nginx", self.config.nginx)
         return self._nginx
 
     def _get(self, key: str) -> Slot | None:

@@ -143,11 +143,23 @@ class Nginx:
     """One nginx master with its own prefix; every path lives under `prefix`."""
 
     def __init__(self, prefix: Path, binary: str) -> None:
-        """Nothing starts until `apply`."""
+        """Nothing starts until `apply`; the binary is looked up when first run.
+
+        Asking whether nginx runs (`master_pid`, `deploy status`) reads the pid
+        file only, so it works on a machine without nginx.
+        """
         self.prefix = prefix.resolve()
-        self.binary = binary
+        self._binary_name = binary
+        self._binary: str | None = None
         self.conf = self.prefix / "nginx.conf"
         self.pid_file = self.prefix / "nginx.pid"
+
+    @property
+    def binary(self) -> str:
+        """The nginx program's path (NginxError, naming how to install it, if absent)."""
+        if self._binary is None:
+            self._binary = find_binary(self._binary_name)
+        return self._binary
 
     def _run(self, *args: str, conf: Path | None = None) -> subprocess.CompletedProcess[str]:
         command = [self.binary, "-p", f"{self.prefix}/", "-c", str(conf or self.conf)]
