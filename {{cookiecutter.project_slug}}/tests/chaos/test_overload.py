@@ -20,7 +20,11 @@ import pytest
 
 from {{ cookiecutter.package_name }}.probes import free_port
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
-from {{ cookiecutter.package_name }}.serving.process import ServiceProcess, start_service, wait_ready
+from {{ cookiecutter.package_name }}.serving.process import (
+    ServiceProcess,
+    start_service,
+    wait_ready,
+)
 
 from ..conftest import PROJECT_DIR, SAMPLE, build_model_dir, contract
 

@@ -25,9 +25,17 @@ import pytest
 
 from {{ cookiecutter.package_name }}.monitoring.prediction_log import read_prediction_log
 from {{ cookiecutter.package_name }}.probes import free_port, http_json
-from {{ cookiecutter.package_name }}.serving.locust import LoadResult, load_gate, load_loadtest_config
+from {{ cookiecutter.package_name }}.serving.locust import (
+    LoadResult,
+    load_gate,
+    load_loadtest_config,
+)
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
-from {{ cookiecutter.package_name }}.serving.process import ServiceProcess, scrubbed_environment, wait_ready
+from {{ cookiecutter.package_name }}.serving.process import (
+    ServiceProcess,
+    scrubbed_environment,
+    wait_ready,
+)
 
 from ..conftest import PROJECT_DIR, SAMPLE, SETTINGS, build_model_dir, contract
 
@@ -66,7 +74,8 @@ def start_on_a_mount(tmp_path: Path, model_dir: Path, options: str) -> ServicePr
     if os.geteuid() != 0:
         namespace.append("--map-root-user")
     script = 'mount -t tmpfs -o "$1" tmpfs "$2" && shift 2 && exec "$@"'
-    serve = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve", "--port", str(port)]
+    package = "{{ cookiecutter.package_name }}"
+    serve = [sys.executable, "-m", package, "serve", "--port", str(port)]
     output = (tmp_path / "service.log").open("ab")
     try:
         process = subprocess.Popen(

@@ -69,7 +69,10 @@ class ClientLoad:
     def lost(self, log_dir: Path) -> int:
         """Answered predictions that are neither in the prediction log nor counted as dropped."""
         from {{ cookiecutter.package_name }}.contract.pii import pii_hash
-        from {{ cookiecutter.package_name }}.monitoring.prediction_log import has_records, read_prediction_log
+        from {{ cookiecutter.package_name }}.monitoring.prediction_log import (
+            has_records,
+            read_prediction_log,
+        )
 
         logged = {r.id for r in read_prediction_log(log_dir)} if has_records(log_dir) else set()
         answered = {a.request_id for a in self.answers if a.status == 200}
@@ -174,7 +177,14 @@ class Deployer:
 
     def command(self, *args: str) -> list[str]:
         ports = ["--production-port", str(self.production_port), "--test-port", str(self.test_port)]
-        return [sys.executable, "-m", "{{ cookiecutter.package_name }}", "deploy", *args, *ports]
+        return [
+            sys.executable,
+            "-m",
+            "{{ cookiecutter.package_name }}",
+            "deploy",
+            *args,
+            *ports,
+        ]
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
