@@ -30,7 +30,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -223,13 +223,18 @@ class LocalPlatform:
         )
         raise NginxError(f"after the nginx reload production answered {seen!r}, expected {wanted}")
 
-    def _restart_dead_nginx(self) -> None:
-        """If nginx died, start it again with the current state (NginxError if it cannot)."""
+    def _restart_dead_nginx(self) -> bool:
+        """If nginx died, start it again with the current state; whether it had to.
+
+        Raises:
+            NginxError: it could not be started.
+        """
         if self.nginx.master_pid() is not None:
-            return
+            return False
         self.log("nginx is not running: starting it again")
         self._save("nginx was not running: restarted")
         self._apply()
+        return True
 
     # -- recovery ----------------------------------------------------------------------------
 
@@ -371,7 +376,7 @@ class LocalPlatform:
         green = self._get("candidate")
         assert green is not None
         try:
-            self._restart_dead_nginx()
+            restarted = self._restart_dead_nginx()
         except NginxError as err:
             return Observation(alarms=(f"nginx died and could not be restarted: {err}",))
         if not service_pids(green.port):
@@ -381,7 +386,7 @@ class LocalPlatform:
                 text = response.read().decode()
         except OSError as err:
             return Observation(alarms=(f"green's /metrics did not answer: {err}",))
-        return parse_metrics(text)
+        return replace(parse_metrics(text), front_door_restarted=restarted)
 
     def promote(self) -> None:
         """Green becomes live; the old live colour waits to be retired."""
