@@ -1,4 +1,4 @@
-"""Every runnable combination passes its own `make setup && make ci` right after rendering."""
+"""Every runnable combination passes its own `make setup && make ci` (license-only twins: by diff)."""
 
 from __future__ import annotations
 
@@ -55,13 +55,58 @@ def assert_regressions_blocked(project: Path, package: str) -> None:
         assert subject in result.stdout, f"{name}: {subject!r} not named:\n{result.stdout}"
 
 
+def code_of(combo: dict[str, str]) -> tuple[str, ...]:
+    """What decides a rendered project's code: everything but the license."""
+    return tuple(str(v) for k, v in sorted(combo.items()) if k != "license")
+
+
+# A runnable combination that differs from an earlier one only by its license renders
+# the same code: test_license_only_variants_differ_only_in_their_license proves it file
+# by file, so its pipeline is not run twice.
+PIPELINES = [
+    c
+    for i, c in enumerate(RUNNABLE)
+    if c == DEFAULT or code_of(c) not in {code_of(o) for o in [DEFAULT, *RUNNABLE[:i]]}
+]
+TWINS = [(c, next(p for p in PIPELINES if code_of(p) == code_of(c))) for c in RUNNABLE]
+TWINS = [(c, twin) for c, twin in TWINS if c != twin]
 # `make all` (the default combination) releases behind nginx and scrapes with Prometheus;
 # its load gates and releases under load measure latency, so it runs alone (after the
 # parallel part of `make test`).
 COMBOS = [
     pytest.param(c, marks=[pytest.mark.alone, needs("nginx", "prometheus")] if c == DEFAULT else [])
-    for c in RUNNABLE
+    for c in PIPELINES
 ]
+LICENSE_FILES = {"LICENSE", "pyproject.toml", "README.md", "Dockerfile"}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("combo", "twin"), TWINS, ids=[f"{combo_id(c)}={combo_id(t)}" for c, t in TWINS]
+)
+def test_license_only_variants_differ_only_in_their_license(
+    renders: Renders, combo: dict[str, str], twin: dict[str, str]
+) -> None:
+    """The variant's files equal its twin's (whose pipeline runs), but for license lines."""
+    mine, theirs = _files(renders[combo]), _files(renders[twin])
+    differing = {name for name in set(mine) | set(theirs) if mine.get(name) != theirs.get(name)}
+    assert differing <= LICENSE_FILES, sorted(differing - LICENSE_FILES)
+    for name in differing - {"LICENSE"}:
+        # Lines naming the license go; a file list loses its LICENSE entry.
+        kept = [
+            {
+                line.replace(" LICENSE", "")
+                for line in text[name].decode().splitlines()
+                if "licen" not in line.replace(" LICENSE", "").lower()
+            }
+            for text in (mine, theirs)
+        ]
+        assert kept[0] == kept[1], (
+            f"{name}: lines other than the license differ: {kept[0] ^ kept[1]}"
+        )
 
 
 @pytest.mark.slow
