@@ -1,4 +1,4 @@
-"""Every runnable combination passes its own `make setup && make ci` (license-only twins: by diff)."""
+"""Every runnable combination passes `make setup && make ci` (license-only twins: by diff)."""
 
 from __future__ import annotations
 
