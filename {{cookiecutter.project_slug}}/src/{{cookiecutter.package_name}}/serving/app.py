@@ -42,7 +42,14 @@ from .logs import configure_logging
 from .metrics import MetricsMiddleware, Receive, Scope, Send, ServiceMetrics, exposition
 from .prediction_log import LogPolicy, PredictionLog
 from .predictor import LoadedModel, load_model
-from .schema import MAX_BATCH_ROWS, Prediction, PredictionBatch, build_batch_model, build_row_model
+from .schema import (
+    MAX_BATCH_ROWS,
+    Prediction,
+    PredictionBatch,
+    build_batch_model,
+    build_row_model,
+    build_validators,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -265,12 +272,13 @@ def _prediction_routes(
 ) -> None:
     """POST /predict (on the event loop) and POST /predict/batch (in a worker thread)."""
     contract = state.contract
-    row_model = build_row_model(contract)
+    row_model = build_row_model(contract)  # documents the API
     batch_model = build_batch_model(row_model, max_batch_rows)
+    validate = build_validators(contract, max_batch_rows)  # checks requests, the same rules
 
     async def predict_body(body: bytes) -> Response:
         try:  # validated first, as a body parameter would be: a bad row is 422 even while loading
-            row = row_model.model_validate_json(body).model_dump(by_alias=True)
+            row = validate.row.validate_json(body)
         except ValidationError as err:
             return _refusal([dict(e) for e in err.errors()], max_batch_rows)
         if state.model is None or state.fault.never_ready:
@@ -286,10 +294,9 @@ def _prediction_routes(
     def score_batch(raw: bytes) -> Response:
         """Parse, validate and score a batch: in a worker thread, off the event loop."""
         try:
-            body = batch_model.model_validate_json(raw)
+            rows = validate.batch.validate_json(raw)["rows"]
         except ValidationError as err:
             return _refusal([dict(e) for e in err.errors()], max_batch_rows)
-        rows = [row.model_dump(by_alias=True) for row in body.rows]  # type: ignore[attr-defined]
         model, scores = _score(state, rows)
         predictions = [
             _prediction(model, contract, r, s) for r, s in zip(rows, scores, strict=True)

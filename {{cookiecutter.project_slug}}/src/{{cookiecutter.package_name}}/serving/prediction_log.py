@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 BATCH = 512  # records per write: one system call for many predictions
 WRITE_EVERY_SECONDS = 0.1  # the writer wakes this often and writes everything queued
 WARN_INTERVAL_SECONDS = 60.0  # at most one "cannot write" warning a minute
+TOKEN_CACHE = 4096  # hashed values of personal features remembered by the writer
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,9 @@ class PredictionLog:
             policy.queue_size
         )
         self._wake = threading.Event()
+        self._tokens: dict[tuple[str, FeatureValue], str] = {}  # the writer thread's only
+        self._stamp_second = -1
+        self._stamp_prefix = ""
         self._files = None if policy.directory == STDOUT else _Files(policy)
         self._thread: threading.Thread | None = None
         self._failing: str | None = None  # the error of the current outage, if any
@@ -212,12 +216,39 @@ class PredictionLog:
     def _line(self, record: PredictionRecord, when: float) -> str:
         """The record as logged (in the writer thread): timestamped, personal data redacted."""
         policy = self.policy
-        kept = redact(record.features, policy.pii_columns, policy.pii_mode, policy.pii_key)
+        features = record.features
+        if policy.pii_columns:
+            features = dict(features)
+            for column in policy.pii_columns:
+                if column not in features:
+                    continue
+                if policy.pii_mode == "drop":
+                    del features[column]
+                elif (value := features[column]) is not None:
+                    features[column] = self._token(column, value)
         record_id = record.id
         if record_id is not None and policy.id_personal:
             record_id = redact({"id": record_id}, ["id"], policy.pii_mode, policy.pii_key).get("id")
-        stamp = utc_timestamp(datetime.fromtimestamp(when, UTC))
-        return replace(record, ts=stamp, features=kept, id=record_id).to_json()
+        second = int(when)
+        if second != self._stamp_second:  # one strftime a second, not one a record
+            self._stamp_second = second
+            self._stamp_prefix = utc_timestamp(datetime.fromtimestamp(second, UTC))[:-4]
+        stamp = f"{self._stamp_prefix}{int((when - second) * 1000):03d}Z"
+        return PredictionRecord(
+            stamp, record.model_version, features, record.score, record_id
+        ).to_json()
+
+    def _token(self, column: str, value: FeatureValue) -> str:
+        """A personal feature's hashed value, remembered (such columns hold few values)."""
+        key = (column, value)
+        token = self._tokens.get(key)
+        if token is None:
+            if len(self._tokens) >= TOKEN_CACHE:
+                self._tokens.clear()
+            token = self._tokens[key] = redact(
+                {column: value}, [column], "hash", self.policy.pii_key
+            )[column]
+        return token
 
     def _drop(self, count: int, reason: str) -> None:
         self.dropped += count

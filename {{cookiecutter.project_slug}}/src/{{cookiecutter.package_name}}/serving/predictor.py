@@ -103,7 +103,8 @@ class OnnxPredictor:
     def predict(self, rows: Sequence[Row]) -> list[float]:
         """Positive-class probabilities (column 1 of the probability output)."""
         (probabilities,) = self._session.run([self._output], self._feed(rows))
-        return [float(p) for p in probabilities[:, 1]]
+        scores: list[float] = probabilities[:, 1].tolist()
+        return scores
 
 
 class PipelinePredictor:
