@@ -390,9 +390,15 @@ def steps_of_a_prediction(settings: Settings, row: dict[str, Any]) -> list[tuple
             submit()
         log.flush()
 
-    validate = _cpu_us(lambda: row_model.model_validate_json(body).model_dump(by_alias=True))
+    try:  # what the service validates with (earlier versions: the model, then its dump)
+        from {{ cookiecutter.package_name }}.serving.schema import build_validators
+
+        row_validator = build_validators(contract).row
+        validate = _cpu_us(lambda: row_validator.validate_json(body))
+    except ImportError:
+        validate = _cpu_us(lambda: row_model.model_validate_json(body).model_dump(by_alias=True))
     steps = [
-        ("  validate the body (contract model, strict)", validate),
+        ("  validate the body (contract types, strict)", validate),
         ("  build the ONNX input", predict - run),
         ("  ONNX Runtime session.run", run),
         ("  Prometheus updates (6 per request)", _cpu_us(update_metrics)),

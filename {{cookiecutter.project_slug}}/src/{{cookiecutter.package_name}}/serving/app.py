@@ -30,7 +30,6 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ValidationError
-from starlette.routing import Route
 
 from .. import __version__
 from ..contract.model import DataContract, load_contract
@@ -39,7 +38,15 @@ from ..settings import Settings
 from .faults import Fault, parse_fault
 from .guards import BodyGuard, InFlightLimit, VersionHeader
 from .logs import configure_logging
-from .metrics import MetricsMiddleware, Receive, Scope, Send, ServiceMetrics, exposition
+from .metrics import (
+    ASGIApp,
+    MetricsMiddleware,
+    Receive,
+    Scope,
+    Send,
+    ServiceMetrics,
+    exposition,
+)
 from .prediction_log import LogPolicy, PredictionLog
 from .predictor import LoadedModel, load_model
 from .schema import (
@@ -99,22 +106,34 @@ def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
-class RawEndpoint:
-    """A route as a bare ASGI app: the body in, a response out, nothing per request besides.
+class DirectRoute:
+    """POST to one path goes straight to its handler: the body in, a response out.
 
-    FastAPI's route handling (a Request object, dependency solving, an exit stack)
-    costs about as much CPU as a whole single-row prediction; the hot route skips it.
-    The middlewares (metrics, in-flight cap, version header, body guard) and the
-    exception handlers still wrap it, and FastAPI still documents the route (an
-    ordinary route with the same handler stands behind this one).
+    FastAPI's routing (exception middleware, exit stack, route matching, a Request
+    object, dependency solving) costs about as much CPU as a whole single-row
+    prediction; the hot route skips it. The service's middlewares (metrics, in-flight
+    cap, version header, body guard) stay outside it, an exception still becomes a
+    logged 500 (Starlette's outermost middleware), and FastAPI still documents the
+    route: an ordinary route with the same handler stands behind this one.
     """
 
-    def __init__(self, handler: Callable[[bytes], Awaitable[Response]]) -> None:
-        """Serve `handler`, which turns a body into a response."""
+    def __init__(
+        self, app: ASGIApp, path: str, handler: Callable[[bytes], Awaitable[Response]]
+    ) -> None:
+        """Wrap `app`; POST `path` is answered by `handler`."""
+        self.app = app
+        self.path = path
         self.handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Read the body (the body guard has buffered it), answer."""
+        """Answer POST `path` (its body buffered by the body guard); pass anything else on."""
+        if (
+            scope["type"] != "http"
+            or scope.get("path") != self.path
+            or scope.get("method") != "POST"
+        ):
+            await self.app(scope, receive, send)
+            return
         chunks = []
         while True:
             message = await receive()
@@ -333,10 +352,8 @@ def _prediction_routes(
         summary="Score one row",
         openapi_extra=body(row_model),
     )
-    # Served by a bare ASGI endpoint in front of the documented route (same handler).
-    app.router.routes.insert(
-        0, Route("/predict", RawEndpoint(predict_body), methods=["POST"], include_in_schema=False)
-    )
+    # Served by DirectRoute, in front of this documented route (same handler).
+    app.add_middleware(DirectRoute, path="/predict", handler=predict_body)
     too_many = f"{responses[422]['description']}, or more than {max_batch_rows} rows"
     app.add_api_route(
         "/predict/batch",
