@@ -45,7 +45,7 @@ needed_by() {
     prometheus) echo "make integration (live scrape), make all" ;;
     promtool) echo "checking infra/monitoring rules (README, Monitoring)" ;;
     container-engine | podman) echo "make image, make image-smoke, make image-push" ;;
-    wrk) echo "benchmarks/serving_throughput.py" ;;
+    wrk) echo "make bench-serving, benchmarks/serving_throughput.py" ;;
     *) echo "the template's tests" ;;
   esac
 }

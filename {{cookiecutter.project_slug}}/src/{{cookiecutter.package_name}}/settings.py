@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(default=64, ge=1)
     # Longer than a load balancer's idle timeout (ALB: 60 s), or it sees sporadic 502s.
     keep_alive_seconds: int = Field(default=75, ge=1)
+    # Worker processes of `serve`: a number, or "auto" (one per CPU this process may use,
+    # its container's CPU limit included; what the image does).
+    workers: Annotated[int, Field(ge=1)] | Literal["auto"] = 1
+    # With several workers, their Prometheus metrics meet in a folder made here (one per
+    # service, removed at exit). Default: the system's temporary folder.
+    workers_metrics_dir: Path | None = None
     # /docs and /openapi.json; /metrics and /version. Both on by default (local use).
     docs: bool = True
     metrics: bool = True

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.errors import ModelLoadError
 from {{ cookiecutter.package_name }}.monitoring.metric_names import SERVICE_METRICS
@@ -18,6 +19,7 @@ from {{ cookiecutter.package_name }}.serving.faults import parse_fault
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
 from {{ cookiecutter.package_name }}.serving.prediction_log import LogPolicy, PredictionLog
 from {{ cookiecutter.package_name }}.serving.predictor import load_model
+from {{ cookiecutter.package_name }}.serving.schema import build_batch_model, build_row_model, build_validators
 
 from ..conftest import SAMPLE, build_model_dir, contract, roles
 
@@ -425,3 +427,39 @@ def test_requests_beyond_the_in_flight_cap_get_503_with_retry_after(
     busy = next(a for a in answers if a.status_code == 503)
     assert busy.headers["retry-after"] == "1"
     assert "3 requests in flight" in busy.json()["detail"]
+
+
+def _outcome(validate: Any, body: bytes) -> Any:
+    try:
+        return ("ok", {k: v for k, v in validate(body).items() if v is not None})
+    except ValidationError as err:  # "not an object": model_type for a model, dict_type for a dict
+        return [(e["type"].replace("model_type", "dict_type"), e["loc"]) for e in err.errors()]
+
+
+def _dump_batch(batch_model: Any, body: bytes) -> dict[str, Any]:
+    return {
+        "rows": [r.model_dump(by_alias=True) for r in batch_model.model_validate_json(body).rows]
+    }
+
+
+def test_the_request_validators_agree_with_the_documented_models(
+    rows: list[dict[str, Any]],
+) -> None:
+    """Requests are checked by validators into dicts; the models document them: same rules."""
+    row_model = build_row_model(CONTRACT)
+    batch_model = build_batch_model(row_model, 3)
+    validators = build_validators(CONTRACT, 3)
+    bodies = [json.dumps(row).encode() for row in rows[:20]]
+    bodies += [json.dumps(_invalid(rows, **changes)).encode() for changes, _ in INVALID.values()]
+    if CONTRACT.id_column:
+        bodies.append(json.dumps(dict(rows[0], **{CONTRACT.id_column: "x" * 201})).encode())
+    bodies += [b"{}", b"", b"[1]", b'{"a": NaN}', b"null"]
+    for body in bodies:
+        documented = _outcome(
+            lambda b: row_model.model_validate_json(b).model_dump(by_alias=True), body
+        )
+        assert _outcome(validators.row.validate_json, body) == documented, body
+        for batch in (b'{"rows": [' + body + b"]}", b'{"rows": [' + b",".join([body] * 4) + b"]}"):
+            documented = _outcome(lambda b: _dump_batch(batch_model, b), batch)
+            checked = _outcome(validators.batch.validate_json, batch)
+            assert checked == documented, batch

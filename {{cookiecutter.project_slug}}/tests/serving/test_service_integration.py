@@ -6,11 +6,13 @@ import contextlib
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,6 +172,71 @@ def test_drift_reads_every_prediction_that_several_processes_answered(
     print(f"answered {answered} predictions in 3 processes; drift read {current['rows']}")
     assert current["rows"] == answered
     assert current["source"].startswith(f"prediction log {log} ({len(files)} files")
+
+
+def _workers(pid: int) -> list[int]:
+    """uvicorn's worker processes under `pid` (spawned by multiprocessing), from /proc."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                spawned = b"spawn_main" in (entry / "cmdline").read_bytes()
+                if spawned and int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    workers.append(int(entry.name))
+    return workers
+
+
+def _samples(url: str, *names: str) -> dict[str, list[str]]:
+    """Lines of /metrics for each metric name (one scrape)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {n: [ln for ln in text.splitlines() if ln.startswith(n)] for n in names}
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc")
+def test_two_workers_answer_the_sum_of_their_metrics(tmp_path: Path, model_dir: Path) -> None:
+    """`serve --workers 2`: any worker's /metrics counts every worker's predictions, once."""
+    shared = tmp_path / "metrics"
+    service = start_service(
+        PROJECT_DIR,
+        free_port(),
+        tmp_path / "service.log",
+        {"MLOPS_WORKERS_METRICS_DIR": str(shared)},
+        model_dir,
+        workers=2,
+    )
+    try:
+        wait_ready(service)
+        deadline = time.monotonic() + 30
+        while len(_workers(service.process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = _workers(service.process.pid)
+        assert len(workers) == 2, service.log_tail()
+        for _ in range(30):  # a new connection each: both workers answer some
+            assert http_json(f"{service.url}/predict", ROW)[0] == 200
+        folder = next(shared.iterdir())
+        assert {int(p.stem.rsplit("_", 1)[1]) for p in folder.glob("counter_*.db")} == set(workers)
+        names = ("predictions_total", "model_info", "http_requests_in_flight")
+        for _ in range(6):  # whichever worker answers the scrape
+            found = _samples(service.url, *names)
+            assert found["predictions_total"] == ["predictions_total 30.0"]
+            assert len(found["model_info"]) == 1  # one series, not one per worker
+            assert found["model_info"][0].endswith(" 1.0")
+            assert found["http_requests_in_flight"] == ["http_requests_in_flight 0.0"]
+        os.kill(workers[0], signal.SIGKILL)  # uvicorn starts another worker
+        deadline = time.monotonic() + 30
+        while workers[0] in _workers(service.process.pid) or len(_workers(service.process.pid)) < 2:
+            assert time.monotonic() < deadline, service.log_tail()
+            time.sleep(0.1)
+        wait_ready(service)
+        found = _samples(service.url, *names)
+        assert found["predictions_total"] == ["predictions_total 30.0"]  # a counter never drops
+        assert len(found["model_info"]) == 1
+        assert not list(folder.glob(f"gauge_live*_{workers[0]}.db"))  # its gauges forgotten
+    finally:
+        service.stop()
+    assert not list(shared.iterdir())  # the folder goes with the service
 
 
 def test_the_operator_endpoints_move_to_their_own_port(tmp_path: Path, model_dir: Path) -> None:

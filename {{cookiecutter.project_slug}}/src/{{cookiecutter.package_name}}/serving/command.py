@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 from ..commands import Command
 from ..errors import LoadTestError, ServiceStartError
@@ -11,10 +17,68 @@ from ..layout import LOADTEST_SERVICE_LOG
 from ..probes import free_port
 from ..settings import PACKAGE_NAME, Settings
 from .locust import load_gate, load_loadtest_config
+from .metrics import MULTIPROCESS_ENV
 from .process import start_service, wait_ready
+from .workers import WorkerSetting, cgroup_cpus, worker_count
 
 
-def run_serve(host: str, port: int, workers: int, settings: Settings) -> int:
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return None
+
+
+def cpu_limit() -> float | None:
+    """This process's cgroup CPU limit (v2, else v1), None when unlimited or unknown."""
+    return cgroup_cpus(
+        _read("/sys/fs/cgroup/cpu.max"),
+        _read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+        _read("/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+    )
+
+
+def resolve_workers(setting: WorkerSetting) -> int:
+    """A number of workers as is; "auto": one per CPU this process may use (cgroup limit)."""
+    if setting != "auto":
+        return setting
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere every CPU
+    available = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    return worker_count("auto", available, cpu_limit())
+
+
+@contextlib.contextmanager
+def shared_metrics(workers: int, settings: Settings) -> Iterator[Path | None]:
+    """With several workers: a fresh folder for their metrics (multiprocess mode), removed after.
+
+    Set before uvicorn starts the workers, which inherit it and read it when
+    prometheus_client is first imported. A folder set by the operator
+    (PROMETHEUS_MULTIPROC_DIR) is used instead, emptied of old values first.
+    """
+    if workers <= 1:
+        yield None
+        return
+    given = os.environ.get(MULTIPROCESS_ENV)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for old in directory.glob("*.db"):
+            old.unlink()
+        yield directory
+        return
+    base = settings.workers_metrics_dir or Path(tempfile.gettempdir())
+    directory = base / f"{PACKAGE_NAME}-metrics-{socket.gethostname()}-{os.getpid()}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROCESS_ENV] = str(directory)
+    try:
+        yield directory
+    finally:
+        os.environ.pop(MULTIPROCESS_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def run_serve(host: str, port: int, workers: WorkerSetting | None, settings: Settings) -> int:
     """Serve the current model with uvicorn until SIGTERM/SIGINT (graceful shutdown).
 
     Keep-alive outlasts a load balancer's idle timeout (MLOPS_KEEP_ALIVE_SECONDS,
@@ -23,19 +87,29 @@ def run_serve(host: str, port: int, workers: int, settings: Settings) -> int:
     """
     import uvicorn
 
+    count = resolve_workers(settings.workers if workers is None else workers)
     os.environ.setdefault("MLOPS_ADMIN_HOST", host)  # the operator port, if any, listens alike
-    uvicorn.run(
-        f"{PACKAGE_NAME}.serving.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=30,
-        timeout_keep_alive=settings.keep_alive_seconds,
-    )
+    with shared_metrics(count, settings):
+        uvicorn.run(
+            f"{PACKAGE_NAME}.serving.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=count,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=30,
+            timeout_keep_alive=settings.keep_alive_seconds,
+        )
     return 0
+
+
+def _workers(value: str) -> WorkerSetting:
+    if value == "auto":
+        return "auto"
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"a number of workers (1, 2, ...) or auto, got {value!r}")
 
 
 def run_loadtest(settings: Settings, url: str | None, duration: str | None) -> int:
@@ -67,7 +141,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument("--port", type=int, default=8000, help="TCP port")
-    parser.add_argument("--workers", type=int, default=1, help="processes (one per core)")
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        help="processes: a number, or auto (one per CPU allowed); default MLOPS_WORKERS (1)",
+    )
 
 
 def _loadtest(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,15 +3,25 @@
 Names are shared with infra/monitoring (alert rules, dashboard): keep them in
 sync. Routes are labelled by their template, and unknown paths collapse into
 one label, so a scanner cannot blow up the series count.
+
+Several workers (`serve --workers N`) share their metrics through prometheus_client's
+multiprocess mode: `serve` points PROMETHEUS_MULTIPROC_DIR at a fresh folder before
+the workers start, each worker writes its values into its own files there, and
+`/metrics` in any worker answers the sum over all of them. Counters of a worker that
+died still count (a counter never goes back); its gauges (in flight, model info)
+are forgotten.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -19,6 +29,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 SCORE_BUCKETS = tuple(i / 10 for i in range(1, 11))
 
@@ -66,17 +77,52 @@ class ServiceMetrics:
             "http_requests_in_flight",
             "Requests being served right now (beyond the cap they get 503).",
             registry=self.registry,
+            multiprocess_mode="livesum",  # several workers: the sum over the live ones
         )
         self.model_info = Gauge(
             "model_info",
             "The model being served (value is always 1).",
             ["model_version", "contract"],
             registry=self.registry,
+            multiprocess_mode="livemax",  # several workers: one series, 1, live ones only
         )
 
     def count_log(self, outcome: str, count: int) -> None:
         """Counter callback of the prediction log (called from its writer thread too)."""
         self.log_records.labels(outcome).inc(count)
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The text `/metrics` answers: this process's registry, or every worker's values."""
+    directory = os.environ.get(MULTIPROCESS_ENV)
+    if not directory:
+        return generate_latest(registry)
+    forget_dead_workers(Path(directory))
+    combined = CollectorRegistry()
+    MultiProcessCollector(combined, path=directory)  # type: ignore[no-untyped-call]
+    return generate_latest(combined)
+
+
+def forget_dead_workers(directory: Path) -> list[int]:
+    """Drop the live-gauge files of workers that are gone (a restarted worker has a new pid)."""
+    dead = set()
+    for path in directory.glob("gauge_live*_*.db"):
+        tail = path.stem.rsplit("_", 1)[-1]
+        if tail.isdigit() and not _alive(int(tail)):
+            dead.add(int(tail))
+    for pid in dead:
+        mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
+    return sorted(dead)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class MetricsMiddleware:

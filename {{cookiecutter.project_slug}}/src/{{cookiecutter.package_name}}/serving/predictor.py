@@ -37,28 +37,47 @@ class Predictor(Protocol):
         ...
 
 
-def _numeric_value(value: Any, fill: float | None) -> float:
-    if value is None:
-        return math.nan if fill is None else fill
-    return float(value)
+class OnnxFeed:
+    """Builds ONNX Runtime's input: one [n, 1] array per contract column, typed as exported.
 
+    The column lists, dtypes and fill values are worked out once; per request the
+    values of each dtype go into one array (a row per column), and each column's
+    input is a contiguous view of its row: three numpy calls per request instead
+    of two per column.
+    """
 
-def onnx_feed(contract: DataContract, rows: Sequence[Row]) -> dict[str, np.ndarray]:
-    """One [n, 1] array per contract column, typed as the export declared it."""
-    feed: dict[str, np.ndarray] = {}
-    for column, spec in contract.numeric.items():
-        values = [_numeric_value(row.get(column), spec.fill_missing) for row in rows]
-        feed[column] = np.asarray(values, dtype=np.float32).reshape(-1, 1)
-    for column, cat in contract.categorical.items():
-        if cat.dtype == "int":
-            feed[column] = np.asarray([row.get(column) for row in rows], dtype=np.int64).reshape(
-                -1, 1
-            )
-        else:
-            feed[column] = np.asarray([row.get(column) for row in rows], dtype=object).reshape(
-                -1, 1
-            )
-    return feed
+    def __init__(self, contract: DataContract) -> None:
+        """Group the contract's columns by the dtype the export declared."""
+        self.numeric = list(contract.numeric)
+        self.fills = [
+            math.nan if spec.fill_missing is None else float(spec.fill_missing)
+            for spec in contract.numeric.values()
+        ]
+        self.integer = [c for c, cat in contract.categorical.items() if cat.dtype == "int"]
+        self.text = [c for c, cat in contract.categorical.items() if cat.dtype != "int"]
+
+    def __call__(self, rows: Sequence[Row]) -> dict[str, np.ndarray]:
+        """The feed for `rows` (validated: every column present, None only where nullable)."""
+        feed: dict[str, np.ndarray] = {}
+        if self.numeric:
+            numbers = [
+                [fill if (value := row.get(column)) is None else value for row in rows]
+                for column, fill in zip(self.numeric, self.fills, strict=True)
+            ]
+            self._split(feed, self.numeric, np.array(numbers, dtype=np.float32))
+        if self.integer:
+            integers = [[row.get(column) for row in rows] for column in self.integer]
+            self._split(feed, self.integer, np.array(integers, dtype=np.int64))
+        if self.text:
+            texts = [[row.get(column) for row in rows] for column in self.text]
+            self._split(feed, self.text, np.array(texts, dtype=object))
+        return feed
+
+    @staticmethod
+    def _split(feed: dict[str, np.ndarray], columns: list[str], matrix: np.ndarray) -> None:
+        """Row i of `matrix` becomes column i's [n, 1] input (a view, no copy)."""
+        for index, column in enumerate(columns):
+            feed[column] = matrix[index].reshape(-1, 1)
 
 
 class OnnxPredictor:
@@ -77,13 +96,15 @@ class OnnxPredictor:
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self._contract = contract
+        self._feed = OnnxFeed(contract)
         outputs = [o.name for o in self._session.get_outputs()]
         self._output = "probabilities" if "probabilities" in outputs else outputs[-1]
 
     def predict(self, rows: Sequence[Row]) -> list[float]:
         """Positive-class probabilities (column 1 of the probability output)."""
-        (probabilities,) = self._session.run([self._output], onnx_feed(self._contract, rows))
-        return [float(p) for p in probabilities[:, 1]]
+        (probabilities,) = self._session.run([self._output], self._feed(rows))
+        scores: list[float] = probabilities[:, 1].tolist()
+        return scores
 
 
 class PipelinePredictor:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import keyword
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, create_model
+from typing_extensions import NotRequired, TypedDict  # noqa: UP035  # pydantic's TypedDict before 3.12
 
-from ..contract.model import DataContract, NumericColumn
+from ..contract.model import CategoricalColumn, DataContract, NumericColumn
 
 MAX_BATCH_ROWS = 1000
+ID_MAX_LENGTH = 200
 
 
 def field_name(column: str) -> str:
@@ -58,22 +61,26 @@ def _not_a_boolean(value: Any) -> Any:
     return value
 
 
+def _categorical_type(cat: CategoricalColumn) -> Any:
+    choice: Any = Literal[cat.values]
+    if cat.dtype == "int":
+        choice = Annotated[choice, BeforeValidator(_not_a_boolean)]
+    return choice | None if cat.nullable else choice
+
+
 def row_fields(contract: DataContract) -> dict[str, Any]:
     """Pydantic field definitions, one per contract feature (plus the optional id)."""
     fields: dict[str, Any] = {}
     if contract.id_column:
         fields[field_name(contract.id_column)] = (
             str | None,
-            Field(default=None, alias=contract.id_column, max_length=200),
+            Field(default=None, alias=contract.id_column, max_length=ID_MAX_LENGTH),
         )
     for column, spec in contract.numeric.items():
         annotation = _numeric_type(spec)
         fields[field_name(column)] = (annotation, Field(alias=column, description=spec.description))
     for column, cat in contract.categorical.items():
-        choice: Any = Literal[cat.values]
-        if cat.dtype == "int":
-            choice = Annotated[choice, BeforeValidator(_not_a_boolean)]
-        annotation = choice | None if cat.nullable else choice
+        annotation = _categorical_type(cat)
         fields[field_name(column)] = (annotation, Field(alias=column, description=cat.description))
     return fields
 
@@ -95,6 +102,39 @@ def build_batch_model(
     rows = (list[row_model], Field(min_length=1, max_length=max_rows))  # type: ignore[valid-type]
     model: type[BaseModel] = create_model("Batch", __config__=config, rows=rows)
     return model
+
+
+@dataclass(frozen=True)
+class RequestValidators:
+    """Validate request bodies into plain dicts keyed as the request is (the contract's names).
+
+    The same types and rules as the row and batch models, which document the API;
+    validating into dicts spares a model instance per row and its dump back into a
+    dict (a third of the validation time, and most of it for a 1,000-row batch).
+    """
+
+    row: TypeAdapter[dict[str, Any]]
+    batch: TypeAdapter[dict[str, Any]]
+
+
+def build_validators(contract: DataContract, max_rows: int = MAX_BATCH_ROWS) -> RequestValidators:
+    """The validators of one row and of a batch of at most `max_rows` rows."""
+    keys: dict[str, Any] = {}
+    if contract.id_column:
+        keys[contract.id_column] = NotRequired[
+            Annotated[str | None, Field(max_length=ID_MAX_LENGTH)]
+        ]
+    for column, spec in contract.numeric.items():
+        keys[column] = _numeric_type(spec)
+    for column, cat in contract.categorical.items():
+        keys[column] = _categorical_type(cat)
+    typed_dict: Any = TypedDict  # keys known at run time only: built, not declared
+    row = typed_dict("Features", keys)
+    row.__pydantic_config__ = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    rows = Annotated[list[row], Field(min_length=1, max_length=max_rows)]  # type: ignore[valid-type]
+    batch = typed_dict("Batch", {"rows": rows})
+    batch.__pydantic_config__ = ConfigDict(extra="forbid", strict=True)
+    return RequestValidators(row=TypeAdapter(row), batch=TypeAdapter(batch))
 
 
 class Prediction(BaseModel):
