@@ -76,6 +76,10 @@ class ModelLoadError(ProjectError):
     """The service cannot load its model folder; the message says what to do."""
 
 
+class BatchInputError(ProjectError):
+    """A file to score cannot be read, lacks columns, or holds rows that break the contract."""
+
+
 class FaultConfigError(ConfigError):
     """MLOPS_FAULT holds a value the service does not know."""
 

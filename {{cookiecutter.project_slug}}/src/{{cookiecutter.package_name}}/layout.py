@@ -48,6 +48,7 @@ DRIFT_JSON = "drift.json"
 DRIFT_MARKDOWN = "drift.md"
 DRIFT_HTML = "drift.html"
 SIMULATED_DIR = "simulated"
+PREDICTIONS_FILE = "predictions.csv"  # `predict` (batch scoring) without an output
 
 # -- the model registry --------------------------------------------------------------------
 CHALLENGER_ALIAS = "challenger"  # set by train on every registered model
