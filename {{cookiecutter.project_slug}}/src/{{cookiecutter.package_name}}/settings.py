@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     loadtest_config_path: Path = Path("config/loadtest.yaml")
     drift_config_path: Path = Path("config/drift.yaml")
     deploy_config_path: Path = Path("config/deploy.yaml")
+    model_card_config_path: Path = Path("config/model_card.yaml")
     # -- what the pipeline writes ----------------------------------------------------------
     metrics_dir: Path = Path("metrics")
     reports_dir: Path = Path("reports")

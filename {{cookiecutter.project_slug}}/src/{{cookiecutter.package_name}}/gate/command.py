@@ -1,4 +1,4 @@
-"""The `compare`, `reproduce-check` and `report` commands.
+"""The `compare`, `reproduce-check`, `report` and `model-card` commands.
 
 They read the metrics that `train` wrote, find the baseline, apply
 config/gates.yaml and leave their results in reports/ so that CI can upload
@@ -22,6 +22,8 @@ from ..layout import (
     COMPARISON_FILE,
     DATA_VALIDATION_JSON,
     METRICS_FILE,
+    MODEL_CARD_HTML,
+    MODEL_CARD_MD,
     PR_NUMBER_FILE,
     REPORT_FILE,
     ValidationRecord,
@@ -151,6 +153,23 @@ def pull_request_number(event_path: str | None) -> int | None:
     return number if isinstance(number, int) else None
 
 
+def model_card_link(card: Path) -> str:
+    """The report's pointer to the model card (uploaded beside it), with its headline facts."""
+    weakest = next(
+        (
+            line
+            for line in card.read_text(encoding="utf-8").splitlines()
+            if line.startswith("Weakest")
+        ),
+        "",
+    )
+    return (
+        f"\n### Model card\n\n`{MODEL_CARD_MD}` and `{MODEL_CARD_HTML}` are in the run's "
+        f"`pr-report` artifact: intended use, data, metrics beside the gate's thresholds, "
+        f"slices, calibration, model tests, registry version. {weakest}\n"
+    )
+
+
 def run_report(settings: Settings) -> int:
     """Write reports/report.md (and the GitHub step summary when running in Actions)."""
     reports = settings.reports_dir
@@ -167,6 +186,8 @@ def run_report(settings: Settings) -> int:
         context=_context(),
         slice_metric=config.slices.metric,
     )
+    if (reports / MODEL_CARD_MD).is_file():
+        text += model_card_link(reports / MODEL_CARD_MD)
     target = reports / REPORT_FILE
     target.write_text(text, encoding="utf-8")
     number = pull_request_number(os.environ.get("GITHUB_EVENT_PATH"))
@@ -211,6 +232,12 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return run_report(settings)
 
 
+def _model_card(args: argparse.Namespace, settings: Settings) -> int:
+    from .steps import run_model_card  # pandas, scikit-learn, MLflow: only for the card
+
+    return run_model_card(settings)
+
+
 COMMANDS = (
     Command(
         "compare", "apply the quality gates against the baseline", _compare, _compare_arguments
@@ -222,4 +249,9 @@ COMMANDS = (
         _reproduce_arguments,
     ),
     Command("report", "write the Markdown metric report (reports/report.md)", _report),
+    Command(
+        "model-card",
+        "write the model card (reports/model_card.md, .html) of models/current",
+        _model_card,
+    ),
 )

@@ -15,17 +15,19 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from .. import __version__
 from ..contract.model import DataContract, load_contract
 from ..errors import ModelLoadError
+from ..layout import MODEL_CARD_HTML
 from ..settings import Settings
 from .faults import Fault, parse_fault
 from .guards import BodyGuard
@@ -45,6 +47,7 @@ ROUTES = frozenset(
         "/ready",
         "/version",
         "/metrics",
+        "/model-card",
         "/docs",
         "/openapi.json",
     }
@@ -151,6 +154,7 @@ def create_app(
     prediction_log: PredictionLogWriter | None = None,
     max_batch_rows: int = MAX_BATCH_ROWS,
     max_body_bytes: int = 2_000_000,
+    model_card: Path | None = None,
 ) -> FastAPI:
     """Build the service around a contract and a way to load the model."""
     state = ServiceState(
@@ -263,6 +267,13 @@ def create_app(
             "fault": state.fault.active,
         }
 
+    @app.get("/model-card", summary="The model card (HTML)", response_class=HTMLResponse)
+    async def card() -> Response:
+        if model_card is None or not model_card.is_file():
+            detail = "no model card in the model folder: run `make model-card` before `make image`"
+            return JSONResponse({"detail": detail}, status_code=404)
+        return HTMLResponse(model_card.read_text(encoding="utf-8"))
+
     @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -289,4 +300,5 @@ def app_from_env() -> FastAPI:
         prediction_log=log,
         max_batch_rows=settings.max_batch_rows,
         max_body_bytes=settings.max_body_bytes,
+        model_card=model_dir / MODEL_CARD_HTML,
     )

@@ -183,3 +183,23 @@ def promote(settings: Settings, version: str) -> str:
             f"{CHAMPION_ALIAS} in {settings.mlflow_tracking_uri}: {err.message}"
         ) from err
     return f"{settings.registered_model_name}@{CHAMPION_ALIAS} -> version {version}"
+
+
+def log_run_artifacts(tracking_uri: str, run_id: str, files: list[Path], folder: str) -> None:
+    """Attach files to an existing run (e.g. the model card to its training run)."""
+    mlflow = _mlflow()
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    try:
+        for path in files:
+            client.log_artifact(run_id, str(path), artifact_path=folder)
+    except MlflowException as err:
+        raise TrackingError(
+            f"cannot log {folder}/ to run {run_id} in {redact(tracking_uri)}: {err.message}"
+        ) from err
+
+
+def redact(uri: str) -> str:
+    """A tracking URI fit to print: any user:password@ is dropped."""
+    return re.sub(r"//[^/@]*@", "//", uri)
