@@ -64,6 +64,10 @@ class TrackingError(ProjectError):
     """The model registry cannot do what was asked (no server, unknown version)."""
 
 
+class TrackingServerError(ProjectError):
+    """`tracking-server` cannot start: a missing password, no PostgreSQL, an unreachable folder."""
+
+
 class MetricsFileError(ProjectError):
     """A metrics record is missing, not JSON, or not shaped like the ones `train` writes."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .config_files import validation_problems
@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     )
     experiment_name: str = PACKAGE_NAME
     registered_model_name: str = PACKAGE_NAME
+    # -- the team's tracking server (`tracking-server`); no password has a default ---------
+    tracking_dir: Path = Path("tracking")
+    tracking_host: str = "127.0.0.1"
+    tracking_port: int = Field(default=5000, ge=1, le=65535)
+    tracking_workers: int = Field(default=2, ge=1)
+    tracking_allowed_hosts: str = ""
+    tracking_artifacts: str = ""
+    tracking_backend_uri: str = ""
+    tracking_db_port: int = Field(default=5433, ge=1, le=65535)
+    tracking_db_password: SecretStr | None = None
+    tracking_admin_username: str = "admin"
+    tracking_admin_password: SecretStr | None = None
     # -- the service -----------------------------------------------------------------------
     max_batch_rows: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=2_000_000, ge=1024)

@@ -91,7 +91,7 @@ def _experiment_id(mlflow: ModuleType, settings: Settings) -> str:
     if existing is not None:
         return str(existing.experiment_id)
     location = None
-    if settings.tracking_uri is None:  # local store: artifacts beside mlflow.db
+    if not settings.tracking_uri:  # local store: artifacts beside mlflow.db
         location = (settings.project_dir / "mlartifacts").resolve().as_uri()
     return str(mlflow.create_experiment(settings.experiment_name, artifact_location=location))
 
