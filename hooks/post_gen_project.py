@@ -14,6 +14,7 @@ from pathlib import Path
 CLOUD = "{{ cookiecutter.cloud }}"
 REGISTRY = "{{ cookiecutter.registry }}"
 LICENSE = "{{ cookiecutter.license }}"
+PYTHON_VERSION = "{{ cookiecutter.python_version }}"
 NO_LICENSE = "none"
 
 
@@ -48,9 +49,19 @@ def choose_cd_workflow(root: Path) -> None:
         remove(variant)
 
 
+def choose_lock(root: Path) -> None:
+    """locks/uv-py<version>.lock becomes uv.lock: the versions tested on that Python."""
+    locks = root / "locks"
+    chosen = locks / f"uv-py{PYTHON_VERSION}.lock"
+    if chosen.is_file():
+        shutil.move(chosen, root / "uv.lock")
+    remove(locks)
+
+
 def main() -> None:
     root = Path.cwd()
     choose_license(root)
+    choose_lock(root)
     prune_cloud(root)
     choose_cd_workflow(root)
     print(f"Created {root.name}. Next: cd {root.name} && make setup && make all")

@@ -27,6 +27,9 @@ ANSWERS: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The generated code keeps every line within 100 characters for package names up
+# to this length (the template tests render one this long and run its lint).
+MAX_PACKAGE_LENGTH = 40
 
 # Import names of the generated project's dependencies and tools: a package
 # with one of these names would shadow the real module on sys.path.
@@ -120,6 +123,11 @@ def check_package(name: str) -> list[str]:
             f"package_name: got {name!r}; allowed: a Python identifier of lowercase "
             "letters, digits and underscores, starting with a letter (e.g. 'churn_model')."
         ]
+    if len(name) > MAX_PACKAGE_LENGTH:
+        return [
+            f"package_name: got {name!r} ({len(name)} characters); allowed: at most "
+            f"{MAX_PACKAGE_LENGTH} characters (e.g. {name[:MAX_PACKAGE_LENGTH].rstrip('_')!r})."
+        ]
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return [f"package_name: got {name!r}, which is a Python keyword; choose another name."]
     if name in sys.stdlib_module_names:
@@ -165,6 +173,26 @@ def check_combination(answers: dict[str, object]) -> list[str]:
     return []
 
 
+# AWS names each environment's resources <slug>-<code>-<suffix>, the longest being the
+# target group <slug>-prod-green; load balancer and target group names have at most 32
+# characters (config/deploy.yaml and infra/aws apply the same rule).
+AWS_NAME_LIMIT = 32
+AWS_LONGEST_SUFFIX = "-prod-green"
+AWS_SLUG_LIMIT = AWS_NAME_LIMIT - len(AWS_LONGEST_SUFFIX)
+
+
+def check_aws_names(answers: dict[str, object]) -> list[str]:
+    slug = str(answers.get("project_slug", ""))
+    if answers.get("cloud") != "aws" or len(slug) <= AWS_SLUG_LIMIT:
+        return []
+    return [
+        f"project_slug: got {slug!r} ({len(slug)} characters) with cloud='aws'; allowed: at "
+        f"most {AWS_SLUG_LIMIT} characters, because AWS limits load balancer and target group "
+        f"names to {AWS_NAME_LIMIT} and the longest is '<slug>{AWS_LONGEST_SUFFIX}' "
+        f"(e.g. '{slug[:AWS_SLUG_LIMIT].rstrip('-')}')."
+    ]
+
+
 def validate(answers: dict[str, object], choices: dict[str, tuple[str, ...]]) -> list[str]:
     slug = str(answers.get("project_slug", ""))
     package = str(answers.get("package_name", ""))
@@ -174,6 +202,7 @@ def validate(answers: dict[str, object], choices: dict[str, tuple[str, ...]]) ->
         + check_author(str(answers.get("author_name", "")), str(answers.get("author_email", "")))
         + check_choices(answers, choices)
         + check_combination(answers)
+        + check_aws_names(answers)
     )
 
 

@@ -7,6 +7,10 @@ the template (ECR needs AWS), written here as the pre-gen hook writes it.
 The full product of valid combinations (36 today) is too slow to set up one by
 one, so the tests use a pairwise covering set: every pair of values of any two
 options appears at least once (tests/test_combinations.py checks that it does).
+
+One runnable combination also answers the text options with names unlike the
+default ones (a project name, a slug, a 36-character package name), so a
+user's own names are rendered, linted and run through `make ci` too.
 """
 
 from __future__ import annotations
@@ -28,6 +32,22 @@ DEFAULT: dict[str, str] = {key: values[0] for key, values in CHOICES.items()}
 PYTHON_VERSIONS = CHOICES["python_version"]
 LICENSES = CHOICES["license"]
 MACHINE_PYTHON = "3.11"  # the only interpreter here; uv may not download others
+
+
+def default_names(project_name: str) -> dict[str, str]:
+    """The slug and package cookiecutter.json derives from a project name."""
+    slug = project_name.strip().lower().replace(" ", "-").replace("_", "-")
+    return {"project_slug": slug, "package_name": slug.replace("-", "_")}
+
+
+DEFAULT_NAMES = default_names(str(OPTIONS["project_name"]))
+# Names a user might choose: the slug and package differ from the name's, the package
+# is long (the hook allows 40 characters), so line lengths and every literal name show.
+CUSTOM_NAMES = {
+    "project_name": "Acme Retention",
+    "project_slug": "acme-retention-svc",
+    "package_name": "acme_customer_retention_predictor_v2",
+}
 
 
 def is_valid(combo: Mapping[str, str]) -> bool:
@@ -69,8 +89,32 @@ def pairwise() -> list[dict[str, str]]:
 
 
 def combo_id(combo: Mapping[str, str]) -> str:
-    return f"py{combo['python_version']}-{combo['cloud']}-{combo['registry']}-{combo['license']}"
+    named = "-named" if "package_name" in combo else ""
+    choices = f"{combo['cloud']}-{combo['registry']}-{combo['license']}"
+    return f"py{combo['python_version']}-{choices}{named}"
 
 
-COMBINATIONS = pairwise()
+def package_of(combo: Mapping[str, str]) -> str:
+    """The package name a combination renders (the default one unless it names another)."""
+    return combo.get("package_name", DEFAULT_NAMES["package_name"])
+
+
+def slug_of(combo: Mapping[str, str]) -> str:
+    """The project folder / distribution name a combination renders."""
+    return combo.get("project_slug", DEFAULT_NAMES["project_slug"])
+
+
+def _with_custom_names(combos: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The first runnable, non-default combination with AWS takes the custom names."""
+    named = next(
+        c
+        for c in combos
+        if c["python_version"] == MACHINE_PYTHON and c["cloud"] == "aws" and c != DEFAULT
+    )
+    named.update(CUSTOM_NAMES)
+    return combos
+
+
+COMBINATIONS = _with_custom_names(pairwise())
+NAMED = next(c for c in COMBINATIONS if "package_name" in c)
 RUNNABLE = [c for c in COMBINATIONS if c["python_version"] == MACHINE_PYTHON]

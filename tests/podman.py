@@ -1,11 +1,13 @@
 """Real container parts for the image tests: podman, a local base image, a registry.
 
-No image registry is reachable from CI, so the base image the generated
-Dockerfile starts FROM is built here with debootstrap (Debian bookworm with its
-Python 3.11, the host's CA bundle for the TLS-intercepting proxy in front of
-PyPI) and tagged with the official image's name. It is built once and cached
-as an archive under ~/.cache/cookiecutter-mlops, so later runs load it in
-seconds. Every process started here is stopped by the object that started it.
+Where Docker Hub answers (GitHub's runners), the base image the generated
+Dockerfile starts FROM is pulled: the real one. Where no registry is reachable
+(a sandboxed CI machine), it is built here with debootstrap (Debian bookworm
+with its Python 3.11, the host's CA bundle for the TLS-intercepting proxy in
+front of PyPI; needs root) and tagged with the official image's name. It is
+built once and cached as an archive under ~/.cache/cookiecutter-mlops, so later
+runs load it in seconds. Every process started here is stopped by the object
+that started it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +29,7 @@ from pathlib import Path
 from .helpers import answers_ok, free_port, log_tail, process_alive, run, stop, wait_until
 
 BASE_IMAGE = "docker.io/library/python:3.11-slim-bookworm"
+REGISTRY_PROBE = "https://registry-1.docker.io/v2/"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # Bump when the recipe below changes: the cached archive's name includes it.
@@ -83,6 +88,17 @@ def image_exists(name: str, env: dict[str, str]) -> bool:
     """True when local storage holds `name`."""
     result = subprocess.run(["podman", "image", "exists", name], env=env, check=False)
     return result.returncode == 0
+
+
+def registry_reachable(timeout: float = 5) -> bool:
+    """True when Docker Hub's registry answers (401 without a token is an answer)."""
+    try:
+        with urllib.request.urlopen(REGISTRY_PROBE, timeout=timeout):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:  # refused, unreachable, timed out, or a proxy that refuses the host
+        return False
 
 
 def base_archive() -> Path:
@@ -152,12 +168,12 @@ class BaseImage:
     """How the base image became available, and how long that took."""
 
     name: str
-    how: str  # present | loaded | built
+    how: str  # present | pulled | loaded | built
     seconds: float
 
 
 def ensure_base_image(env: dict[str, str], work: Path) -> BaseImage:
-    """BASE_IMAGE in local storage: already there, loaded from the cache, or built (once).
+    """BASE_IMAGE in local storage: there, pulled, loaded from the cache, or built (once).
 
     A lock file serialises concurrent test runs, so the slow build happens once.
     """
@@ -168,6 +184,9 @@ def ensure_base_image(env: dict[str, str], work: Path) -> BaseImage:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if image_exists(BASE_IMAGE, env):
             how = "present"
+        elif registry_reachable():
+            run(["podman", "pull", "--quiet", BASE_IMAGE], env=env, timeout=600)
+            how = "pulled"
         elif archive.is_file():
             run(["podman", "load", "--input", str(archive)], env=env)
             how = "loaded"

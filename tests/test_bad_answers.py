@@ -58,6 +58,11 @@ BAD_ANSWERS = [
         ["package_name", "'mlflow'", "shadows a module"],
         id="package-dependency",
     ),
+    pytest.param(
+        {"package_name": "customer_retention_prediction_service_v2_x"},
+        ["package_name", "(42 characters)", "at most 40"],
+        id="package-too-long",
+    ),
     pytest.param({"author_name": "   "}, ["author_name", "empty"], id="author-empty"),
     pytest.param(
         {"author_email": "me.example.com"},
@@ -68,6 +73,11 @@ BAD_ANSWERS = [
         {"cloud": "none", "registry": "ecr"},
         ["registry", "'ecr'", "cloud='none'", "ghcr"],
         id="ecr-without-aws",
+    ),
+    pytest.param(
+        {"project_slug": "customer-churn-predictor-v2", "cloud": "aws"},
+        ["project_slug", "27 characters", "at most 21", "32", "-prod-green"],
+        id="slug-too-long-for-aws-names",
     ),
 ]
 

@@ -7,6 +7,7 @@ import itertools
 from .combinations import (
     CHOICES,
     COMBINATIONS,
+    CUSTOM_NAMES,
     DEFAULT,
     MACHINE_PYTHON,
     RUNNABLE,
@@ -18,7 +19,7 @@ from .combinations import (
 
 def test_every_combination_answers_every_choice_option_validly() -> None:
     for combo in COMBINATIONS:
-        assert set(combo) == set(CHOICES), f"{combo_id(combo)} misses an option"
+        assert set(combo) - set(CUSTOM_NAMES) == set(CHOICES), f"{combo_id(combo)} misses an option"
         assert all(combo[key] in CHOICES[key] for key in CHOICES), combo_id(combo)
         assert is_valid(combo), combo_id(combo)
     assert len({combo_id(c) for c in COMBINATIONS}) == len(COMBINATIONS)
@@ -34,3 +35,11 @@ def test_every_pair_of_values_of_any_two_options_is_tested() -> None:
 def test_the_defaults_are_tested_and_run_on_this_machine() -> None:
     assert MACHINE_PYTHON in CHOICES["python_version"]
     assert DEFAULT in RUNNABLE, "the default combination runs the whole pipeline"
+
+
+def test_one_runnable_combination_uses_other_names() -> None:
+    named = [c for c in COMBINATIONS if set(CUSTOM_NAMES) <= set(c)]
+    assert len(named) == 1
+    assert named[0] in RUNNABLE, "its `make ci` runs in tests/test_generated_project.py"
+    assert named[0]["cloud"] == "aws", "so infra/aws and the AWS deploy config show its names"
+    assert len(CUSTOM_NAMES["package_name"]) >= 30

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from .helpers import TEMPLATE_DIR, git, run
+from .system_tools import needs
 
 IGNORED = shutil.ignore_patterns(
     ".git", ".venv", "build", "__pycache__", ".pytest_cache", ".ruff_cache"
@@ -32,6 +33,7 @@ def template_repo(tmp_path: Path) -> Path:
     return repo
 
 
+@needs("git")
 def test_cruft_create_check_and_update(tmp_path: Path, template_repo: Path) -> None:
     out = tmp_path / "projects"
     out.mkdir()

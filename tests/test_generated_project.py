@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from .combinations import DEFAULT, RUNNABLE, combo_id
+from .combinations import DEFAULT, RUNNABLE, combo_id, package_of
 from .helpers import Renders, git, make, uv_run
+from .system_tools import needs
 
 
 def _better_slice(doc: dict[str, Any]) -> str:
@@ -24,14 +25,6 @@ def _better_slice(doc: dict[str, Any]) -> str:
     raise AssertionError("no slice large enough to gate")
 
 
-def _scaled(section: str, key: str, factor: float, subject: str) -> Callable[[dict[str, Any]], str]:
-    def edit(doc: dict[str, Any]) -> str:
-        doc[section][key] = doc[section][key] * factor
-        return subject
-
-    return edit
-
-
 def _raised(metric: str, by: float) -> Callable[[dict[str, Any]], str]:
     def edit(doc: dict[str, Any]) -> str:
         doc["metrics"][metric] = doc["metrics"][metric] + by
@@ -41,12 +34,11 @@ def _raised(metric: str, by: float) -> Callable[[dict[str, Any]], str]:
 
 
 # Baselines edited to be better than the trained candidate: each must be blocked.
+# (Latency and size block only when measured side by side: test_gates_and_report.py.)
 REGRESSIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "roc-auc-drop": _raised("roc_auc", 0.05),
     "recall-drop": _raised("recall", 0.10),
     "slice-collapse": _better_slice,
-    "latency-x2": _scaled("latency_ms", "p95", 0.5, "latency p95 (ms)"),
-    "size-x5": _scaled("model", "size_bytes", 0.2, "model size (bytes)"),
 }
 
 
@@ -63,8 +55,18 @@ def assert_regressions_blocked(project: Path, package: str) -> None:
         assert subject in result.stdout, f"{name}: {subject!r} not named:\n{result.stdout}"
 
 
+# `make all` (the default combination) releases behind nginx and scrapes with Prometheus;
+# its load gates and releases under load measure latency, so it runs alone (after the
+# parallel part of `make test`).
+COMBOS = [
+    pytest.param(c, marks=[pytest.mark.alone, needs("nginx", "prometheus")] if c == DEFAULT else [])
+    for c in RUNNABLE
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("combo", RUNNABLE, ids=combo_id)
+@needs("git", "make")
+@pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
 def test_setup_and_ci_pass(tmp_path: Path, renders: Renders, combo: dict[str, str]) -> None:
     project = renders.copy(combo, tmp_path)
     git(project, "init", "-q")
@@ -96,11 +98,12 @@ def check_pipeline_outputs(
         "roc.png",
     ]
     assert "No baseline found" in ci.stdout  # first model: compare passes and says so
-    assert_regressions_blocked(project, "churn_prediction")
-    assert_lint_enforces_the_import_contracts(project, "churn_prediction")
+    package = package_of(combo)
+    assert_regressions_blocked(project, package)
+    assert_lint_enforces_the_import_contracts(project, package)
     if combo == DEFAULT:
         assert_drift_names_the_trained_version(project, metadata["mlflow"]["version"])
-        assert_registry_baseline(project, "churn_prediction")
+        assert_registry_baseline(project, package)
 
 
 # Planted so that ruff accepts them: only the import contracts can refuse them.
@@ -147,4 +150,4 @@ def assert_registry_baseline(project: Path, package: str) -> None:
     assert "@champion -> version 1" in promoted.stdout
     compared = uv_run(project, package, "compare", "--source", "registry")
     assert compared.returncode == 0, compared.stdout + compared.stderr
-    assert "baseline: registry churn_prediction@champion (version 1)" in compared.stdout
+    assert f"baseline: registry {package}@champion (version 1)" in compared.stdout

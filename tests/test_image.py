@@ -3,8 +3,8 @@
 The slow tests render the default project, train it, build its image with
 podman exactly as a user's `make image` does, and check the running container
 through the docker SDK against podman's Docker-compatible API, then push the
-image to a local registry and read it back. They skip only when no container
-engine can start here, and say why.
+image to a local registry and read it back. They fail, saying why, when no container
+engine can start here.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from .podman import (
     podman_api,
     podman_env,
 )
+from .system_tools import needs
 
 PACKAGE = "churn_prediction"
 MAX_IMAGE_BYTES = 250_000_000
@@ -101,7 +102,7 @@ def _trained_project(renders: Renders, folder: Path, env: dict[str, str]) -> Pat
 def engine_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = podman_env(tmp_path_factory.mktemp("podman"))
     if (problem := engine_problem(env)) is not None:
-        pytest.skip(f"no container engine can start here: {problem}")
+        pytest.fail(f"no container engine can start here: {problem}")
     return env
 
 
@@ -127,7 +128,7 @@ def built(
         check=False,
     )
     if probe.returncode != 0:
-        pytest.skip(f"podman cannot start a container here: {probe.stderr.strip()[-500:]}")
+        pytest.fail(f"podman cannot start a container here: {probe.stderr.strip()[-500:]}")
     started = time.perf_counter()
     result = make(project, "image", env=env)
     seconds = time.perf_counter() - started
@@ -145,7 +146,8 @@ def built(
 @pytest.fixture(scope="module")
 def docker_client(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The docker SDK talking to podman's Docker-compatible API socket (DOCKER_HOST)."""
-    docker = pytest.importorskip("docker")
+    import docker  # the docker SDK (test dependency group)
+
     with podman_api(built.env, tmp_path_factory.mktemp("api")) as url:
         client = docker.DockerClient(base_url=url)
         try:
@@ -217,6 +219,7 @@ def _local_predictions(project: Path, env: dict[str, str], count: int) -> dict[s
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("image")
+@needs("git", "make", "podman", "runc", "skopeo", "docker-registry")
 class TestImage:
     def test_image_is_small_and_holds_the_serving_dependencies_only(
         self, built: Built, docker_client: Any

@@ -3,7 +3,7 @@
 promtool (Debian's `prometheus` package) validates the alert rules and the
 scrape configuration and runs the rules' unit tests (the live scrape of the real
 service is a test of the generated project); the compose file is validated against the
-Compose Specification (and by `docker compose config` where the plugin exists).
+Compose Specification.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import yaml
 
 from .combinations import DEFAULT
 from .helpers import Renders
+from .system_tools import needs
 
-PROMTOOL = shutil.which("promtool")
-APT_HINT = "not installed; on Debian/Ubuntu: apt-get install prometheus"
-needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason=f"promtool {APT_HINT}")
+needs_promtool = needs("promtool")
 ALERTS = {
     "ModelServiceDown",
     "HighErrorRate",
@@ -42,9 +41,8 @@ def monitoring(project: Path) -> Path:
 
 
 def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    assert PROMTOOL is not None
     return subprocess.run(
-        [PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+        ["promtool", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
 
 
@@ -121,27 +119,3 @@ def test_compose_refers_to_files_of_the_project(project: Path) -> None:
             source = volume.split(":")[0]
             if source.startswith("./") and source != "./logs":  # logs/ is created at run time
                 assert (project / source).exists(), f"{name} mounts missing {source}"
-
-
-def docker_compose_available() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    probe = subprocess.run(
-        ["docker", "compose", "version"], capture_output=True, text=True, check=False
-    )
-    return probe.returncode == 0
-
-
-@pytest.mark.skipif(
-    not docker_compose_available(),
-    reason="the docker CLI has no compose plugin here; the file is checked against the spec",
-)
-def test_docker_compose_accepts_the_file(project: Path) -> None:
-    result = subprocess.run(
-        ["docker", "compose", "-f", str(project / "docker-compose.yml"), "config", "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr

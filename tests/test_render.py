@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from . import manifest
-from .combinations import CHOICES, COMBINATIONS, DEFAULT, combo_id
+from .combinations import CHOICES, COMBINATIONS, DEFAULT, NAMED, combo_id, package_of, slug_of
 from .helpers import TEMPLATE_DIR, Renders, project_files, render
 
 TEMPLATE_ROOT = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
@@ -52,11 +52,33 @@ def test_manifest_is_well_formed_and_in_canonical_form() -> None:
 def test_exact_file_set(renders: Renders, combo: dict[str, str]) -> None:
     project = renders[combo]
     actual = project_files(project)
-    expected = manifest.expected_files(combo, "churn_prediction")
+    expected = manifest.expected_files(combo, package_of(combo))
     assert actual == expected, manifest.mismatch(actual, expected)
     top = {p.name for p in project.iterdir()}
     assert top >= REQUIRED_TOP_LEVEL
-    assert (project / "src" / "churn_prediction" / "cli.py").is_file()
+    assert (project / "src" / package_of(combo) / "cli.py").is_file()
+
+
+# The default answers' names, however spelled: Churn Prediction, churn-prediction, churn_prediction.
+DEFAULT_NAME = re.compile(r"churn[ _-]prediction", re.IGNORECASE)
+
+
+def test_other_names_leave_no_trace_of_the_default_ones(renders: Renders) -> None:
+    """With other answers, no file (code, Makefile, workflows, compose, infra, README,
+    config) names the default project or package: everything derives from the answers."""
+    project = renders[NAMED]
+    assert project.name == slug_of(NAMED)
+    offenders = []
+    for path in sorted(project.rglob("*")):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        offenders += [
+            f"{path.relative_to(project)}:{number}: {line.strip()}"
+            for number, line in enumerate(text.splitlines(), 1)
+            if DEFAULT_NAME.search(line)
+        ]
+    assert offenders == [], "\n".join(offenders)
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)

@@ -26,10 +26,17 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "src"))
 
-from {{ cookiecutter.package_name }}.contract.model import load_contract  # noqa: E402
+from {{ cookiecutter.package_name }}.contract.model import (  # noqa: E402
+    load_contract,
+    training_data_path,
+)
 from {{ cookiecutter.package_name }}.probes import free_port, http_json  # noqa: E402
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows  # noqa: E402
-from {{ cookiecutter.package_name }}.serving.process import start_service, wait_ready  # noqa: E402
+from {{ cookiecutter.package_name }}.serving.process import (  # noqa: E402
+    start_service,
+    wait_ready,
+)
+from {{ cookiecutter.package_name }}.settings import Settings  # noqa: E402
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 LUA = """wrk.method = "POST"
@@ -105,8 +112,9 @@ def main() -> int:
         raise SystemExit("no trained model: run `make train` first")
     tracked = json.loads(metadata_path.read_text())["mlflow"]
     os.environ.setdefault("MLFLOW_TRACKING_URI", tracked["tracking_uri"])
-    contract = load_contract(PROJECT / "config" / "data_contract.yaml")
-    rows = sample_rows(PROJECT / "data" / "raw" / "telco_customer_churn.csv", contract, 50, seed=3)
+    settings = Settings(project_dir=PROJECT)
+    contract = load_contract(settings.contract_path)
+    rows = sample_rows(training_data_path(settings, contract), contract, 50, seed=3)
     row = next(r for r in rows if all(v is not None for v in r.values()))
     features = {k: v for k, v in row.items() if k != contract.id_column}
     results: dict[str, dict[int, dict[str, float]]] = {}

@@ -14,7 +14,8 @@ state="$(mktemp -d)"
 trap 'rm -rf "$state"' EXIT
 
 export MLOPS_PROJECT_DIR="$state"
-export MLOPS_DATA_PATH="${MLOPS_DATA_PATH:-$PWD/data/raw/telco_customer_churn.csv}"
+# The contract's data_file is relative to the project folder: the scratch one links data/.
+ln -s "$PWD/data" "$state/data"
 export MLOPS_CONTRACT_PATH="$PWD/config/data_contract.yaml"
 export MLOPS_TRAINING_CONFIG_PATH="$PWD/config/model.yaml"
 unset MLFLOW_TRACKING_URI MLOPS_TRACKING_URI

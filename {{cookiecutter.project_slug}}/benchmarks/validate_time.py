@@ -14,6 +14,10 @@ import argparse
 import statistics
 import time
 
+from {{ cookiecutter.package_name }}.contract.model import (
+    load_contract,
+    training_data_path,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.validation.service import (
     project_validator,
@@ -30,7 +34,7 @@ def main() -> int:
     args = parser.parse_args()
 
     settings = Settings()
-    path = settings.data_path
+    path = training_data_path(settings, load_contract(settings.contract_path))
     started = time.perf_counter()
     import great_expectations  # noqa: F401 (timed on purpose)
 

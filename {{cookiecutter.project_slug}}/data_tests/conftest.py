@@ -11,6 +11,7 @@ from {{ cookiecutter.package_name }}.contract.datasets import (
     fields_per_line,
     read_raw,
 )
+from {{ cookiecutter.package_name }}.contract.model import training_data_path
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.validation.service import (
     DataValidator,
@@ -37,8 +38,9 @@ def validator(settings: Settings) -> DataValidator:
 
 
 @pytest.fixture(scope="session")
-def sample_path(settings: Settings) -> Path:
-    return settings.data_path
+def sample_path(settings: Settings, validator: DataValidator) -> Path:
+    """The configured data file (the contract's data_file, or MLOPS_DATA_PATH)."""
+    return training_data_path(settings, validator.contract)
 
 
 @pytest.fixture(scope="session")

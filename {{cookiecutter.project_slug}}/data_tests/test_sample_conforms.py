@@ -1,4 +1,4 @@
-"""The shipped sample satisfies every check of the contract and the rules, in CSV and Parquet."""
+"""The configured data satisfies every check of the contract and the rules, in CSV and Parquet."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from {{ cookiecutter.package_name }}.contract.draft import DraftRequest, draft_contract
+from {{ cookiecutter.package_name }}.contract.model import DataContract
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.validation.rules import DataRules
 from {{ cookiecutter.package_name }}.validation.service import (
     DataValidator,
     validate_file,
@@ -15,14 +18,18 @@ from {{ cookiecutter.package_name }}.validation.service import (
 )
 
 
-def test_sample_passes_every_check(validator: DataValidator, sample_path: Path) -> None:
+def test_configured_data_passes_every_check(
+    validator: DataValidator, sample_path: Path, sample: pd.DataFrame
+) -> None:
     outcome = validator.validate_path(sample_path).outcome
     assert outcome.success, outcome.failure_table()
     assert [r.status for r in outcome.results] == ["passed"] * len(validator.plan)
-    assert outcome.rows == 7043
+    assert outcome.rows == len(sample)
+    target = validator.contract.target
+    rate = (sample[target.column] == target.positive).mean()
     by_key = {r.check.key: r for r in outcome.results}
-    assert by_key["Churn:positive_rate"].observed == "0.2654"
-    assert by_key["table:rows"].observed == "7,043"
+    assert by_key[f"{target.column}:positive_rate"].observed == f"{rate:.4f}"
+    assert by_key["table:rows"].observed == f"{len(sample):,}"
 
 
 def test_validate_file_returns_the_outcome(validator: DataValidator, sample_path: Path) -> None:
@@ -50,3 +57,19 @@ def test_reports_are_written(settings: Settings, validator: DataValidator, tmp_p
     links = re.findall(r'href="(data_docs/validations/[^"]+)"', html)
     assert len(links) == 2  # this run's result page for each view of the file
     assert all((tmp_path / "reports" / link).is_file() for link in links)
+
+
+def test_a_contract_drafted_from_the_data_accepts_it(
+    validator: DataValidator, sample_path: Path, sample: pd.DataFrame
+) -> None:
+    """What `draft-contract` writes for the configured data validates that data, every check."""
+    contract = validator.contract
+    request = DraftRequest(
+        data_file=sample_path,
+        target=contract.target.column,
+        positive=contract.target.positive,
+        id_column=contract.id_column,
+    )
+    drafted = DataContract.model_validate(draft_contract(sample, request).contract)
+    outcome = DataValidator(drafted, DataRules()).validate_path(sample_path).outcome
+    assert outcome.success, outcome.failure_table()

@@ -13,15 +13,19 @@ from pathlib import Path
 
 from locust import FastHttpUser, between, task
 
-from {{ cookiecutter.package_name }}.contract.model import load_contract
-from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
-
-PROJECT_DIR = Path(os.environ.get("MLOPS_PROJECT_DIR", Path(__file__).resolve().parents[1]))
-CONTRACT = load_contract(
-    PROJECT_DIR / os.environ.get("MLOPS_CONTRACT_PATH", "config/data_contract.yaml")
+from {{ cookiecutter.package_name }}.contract.model import (
+    load_contract,
+    training_data_path,
 )
-DATA = PROJECT_DIR / os.environ.get("MLOPS_DATA_PATH", "data/raw/telco_customer_churn.csv")
-ROWS = sample_rows(DATA, CONTRACT, 500, seed=7)
+from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
+from {{ cookiecutter.package_name }}.settings import Settings
+
+# The project's settings, as every command reads them (MLOPS_* variables included).
+SETTINGS = Settings(
+    project_dir=Path(os.environ.get("MLOPS_PROJECT_DIR", Path(__file__).resolve().parents[1]))
+)
+CONTRACT = load_contract(SETTINGS.contract_path)
+ROWS = sample_rows(training_data_path(SETTINGS, CONTRACT), CONTRACT, 500, seed=7)
 BATCH_SIZE = int(os.environ.get("MLOPS_LOADTEST_BATCH", "32"))
 WAIT = float(os.environ.get("MLOPS_LOADTEST_WAIT", "0"))
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
@@ -16,7 +18,11 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from {{ cookiecutter.package_name }}.contract.datasets import read_raw, to_typed
-from {{ cookiecutter.package_name }}.contract.model import DataContract, load_contract
+from {{ cookiecutter.package_name }}.contract.model import (
+    DataContract,
+    load_contract,
+    training_data_path,
+)
 from {{ cookiecutter.package_name }}.layout import (
     ONNX_FILE,
     PIPELINE_FILE,
@@ -31,7 +37,6 @@ from {{ cookiecutter.package_name }}.train.onnx_export import export_onnx
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SETTINGS = Settings(project_dir=PROJECT_DIR)
-SAMPLE = SETTINGS.data_path
 MODEL_VERSION = "7"
 
 
@@ -39,6 +44,50 @@ MODEL_VERSION = "7"
 def contract() -> DataContract:
     """The project's data contract."""
     return load_contract(SETTINGS.contract_path)
+
+
+# The configured training data (the contract's data_file, or MLOPS_DATA_PATH).
+SAMPLE = training_data_path(SETTINGS, contract())
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Columns of the project's contract by the part they play.
+
+    Tests of the project's own data name these, never the shipped sample's
+    columns, so they hold for whatever data `config/` describes.
+    """
+
+    numeric: str  # a numeric feature with an upper bound (a non-nullable one if any)
+    categorical: str  # a categorical feature with at least two values (text ones first)
+    target: str
+    positive: str
+    negative: str
+    id: str | None
+
+
+@functools.cache
+def roles() -> Roles:
+    """The project contract's columns by role."""
+    spec = contract()
+    numeric = sorted(
+        (name for name, column in spec.numeric.items() if column.max is not None),
+        key=lambda name: spec.numeric[name].nullable,
+    )
+    categorical = sorted(
+        (name for name, column in spec.categorical.items() if len(column.values) > 1),
+        key=lambda name: (spec.categorical[name].nullable, spec.categorical[name].dtype != "str"),
+    )
+    assert numeric, "the project's tests need a numeric feature with a max in the contract"
+    assert categorical, "the project's tests need a categorical feature in the contract"
+    return Roles(
+        numeric=numeric[0],
+        categorical=categorical[0],
+        target=spec.target.column,
+        positive=spec.target.positive,
+        negative=spec.target.negative,
+        id=spec.id_column,
+    )
 
 
 def model_metadata(
@@ -83,11 +132,19 @@ def scratch_settings(folder: Path) -> Settings:
     """A copy of the project's config and configured data: a project the CLI can run in."""
     if not (folder / "config").exists():
         shutil.copytree(PROJECT_DIR / "config", folder / "config")
-    data = folder / SAMPLE.relative_to(PROJECT_DIR)
+    inside = SAMPLE.is_relative_to(PROJECT_DIR)
+    data = folder / (SAMPLE.relative_to(PROJECT_DIR) if inside else Path("data") / SAMPLE.name)
     data.parent.mkdir(parents=True, exist_ok=True)
     if not data.exists():
         shutil.copyfile(SAMPLE, data)
-    return Settings(project_dir=folder, tracking_uri=None)
+    return Settings(project_dir=folder, data_path=data, tracking_uri=None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests reading `trained_project` share one worker, so it trains once (pytest-xdist)."""
+    for item in items:
+        if "trained_project" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("trained_project"))
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +158,24 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings,
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         metadata = run_train(settings)
     return settings, metadata
+
+
+def system_tool(name: str) -> str:
+    """The path of a system program an integration test runs; fails naming how to install it.
+
+    Integration tests need real programs (nginx, prometheus); a missing one is a
+    failure that says what to do, never a silent skip.
+    """
+    found = shutil.which(name) or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin")
+    if found is None:
+        hint = subprocess.run(
+            ["bash", str(PROJECT_DIR / "tools" / "system-deps.sh"), "--hint", name],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        pytest.fail(f"{name} is not installed: `make system-deps` installs it ({hint})")
+    return found
 
 
 @pytest.fixture(scope="session")

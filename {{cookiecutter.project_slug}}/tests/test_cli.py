@@ -8,6 +8,8 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import COMMANDS, build_parser, main
 
+from .conftest import SAMPLE, contract
+
 PIPELINE = ["validate", "train", "evaluate", "compare", "report", "serve", "deploy", "drift"]
 
 
@@ -32,7 +34,8 @@ def test_info_prints_contract_summary(
 ) -> None:
     assert main(["--project-dir", str(project_dir), "info"]) == 0
     out = capsys.readouterr().out
-    assert "Churn" in out
+    assert contract().target.column in out
+    assert str(SAMPLE) in out
     assert "sqlite:///" in out
 
 
@@ -57,10 +60,8 @@ def test_commands_are_unique() -> None:
 
 
 def test_help_does_not_load_pandas_or_great_expectations() -> None:
-    code = (
-        "import sys, {{ cookiecutter.package_name }}.cli\n"
-        "print(sorted({'pandas', 'great_expectations'} & set(sys.modules)))"
-    )
+    probe = "print(sorted({'pandas', 'great_expectations'} & set(sys.modules)))"
+    code = f"import sys, {{ cookiecutter.package_name }}.cli\n{probe}"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

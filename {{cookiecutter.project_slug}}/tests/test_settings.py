@@ -6,9 +6,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from {{ cookiecutter.package_name }}.contract.model import training_data_path
+from {{ cookiecutter.package_name }}.errors import ContractError
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .conftest import PROJECT_DIR
+from .conftest import PROJECT_DIR, contract
 
 # Read by the drift notifications from the environment they are given, not by Settings.
 NOT_SETTINGS = {"MLOPS_SLACK_WEBHOOK_URL", "MLOPS_GITHUB_ISSUE_REPO"}
@@ -29,14 +31,35 @@ def test_tracking_server_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_paths_resolve_against_project(tmp_path: Path) -> None:
     settings = Settings(project_dir=tmp_path)
-    assert settings.data_path == tmp_path / "data/raw/telco_customer_churn.csv"
+    assert settings.contract_path == tmp_path / "config/data_contract.yaml"
     assert settings.path(Path("/abs/file.csv")) == Path("/abs/file.csv")
+
+
+def test_the_data_file_is_named_by_the_contract_and_the_environment_overrides_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = contract().model_copy(update={"data_file": Path("data/raw/mine.csv")})
+    monkeypatch.delenv("MLOPS_DATA_PATH", raising=False)
+    assert training_data_path(Settings(project_dir=tmp_path), spec) == (
+        tmp_path / "data/raw/mine.csv"
+    )
+    monkeypatch.setenv("MLOPS_DATA_PATH", "extracts/big.parquet")
+    assert training_data_path(Settings(project_dir=tmp_path), spec) == (
+        tmp_path / "extracts/big.parquet"
+    )
+
+
+def test_no_data_file_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLOPS_DATA_PATH", raising=False)
+    spec = contract().model_copy(update={"data_file": None})
+    with pytest.raises(ContractError, match=r"set data_file in config/data_contract\.yaml"):
+        training_data_path(Settings(project_dir=tmp_path), spec)
 
 
 def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(ValueError, match="frozen"):
-        settings.data_path = Path("x.csv")  # type: ignore[misc]
+        settings.contract_path = Path("x.yaml")  # type: ignore[misc]
 
 
 def _env_names() -> set[str]:

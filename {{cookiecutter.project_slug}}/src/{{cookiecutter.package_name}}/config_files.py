@@ -9,6 +9,7 @@ names them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,6 +32,18 @@ def validation_problems(err: ValidationError) -> str:
     """Pydantic's errors as `key.path: message; ...` (one line, keys as in the file)."""
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in err.errors()
+    )
+
+
+def contract_mismatch(path: Path, problems: Sequence[str]) -> str:
+    """The one message for a config file naming columns or values the data contract lacks.
+
+    Each problem starts with the key that names the column, so the message says
+    which file, which key and which column: what to edit after changing the data.
+    """
+    return (
+        f"{path} does not match the data contract: {'; '.join(problems)} "
+        "(edit the file for your data, or declare the column in the contract)"
     )
 
 

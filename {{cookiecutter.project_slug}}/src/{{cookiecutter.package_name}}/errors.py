@@ -76,6 +76,10 @@ class BaselineError(ProjectError):
     """The baseline exists but cannot be read."""
 
 
+class PullRequestCommentError(ProjectError):
+    """The report comment cannot be posted: bad run inputs, or GitHub's API refused."""
+
+
 class ModelLoadError(ProjectError):
     """The service cannot load its model folder; the message says what to do."""
 

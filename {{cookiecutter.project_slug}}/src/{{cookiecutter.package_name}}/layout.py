@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 # -- models/ -------------------------------------------------------------------------------
 CURRENT_MODEL_DIR = "current"  # models/current: what evaluate, model tests, serving use
 STAGING_MODEL_DIR = ".staging"  # where train writes before swapping into current
+BASELINE_MODEL_DIR = "baseline"  # models/baseline: what compare times beside the candidate
 PIPELINE_FILE = "model.joblib"
 ONNX_FILE = "model.onnx"
 METADATA_FILE = "metadata.json"
@@ -38,6 +39,7 @@ DATA_VALIDATION_HTML = "data_validation.html"
 DATA_DOCS_DIR = "data_docs"
 COMPARISON_FILE = "comparison.json"
 BASELINE_FILE = "baseline.json"
+REPRODUCTION_FILE = "reproduction.json"
 REPORT_FILE = "report.md"
 PR_NUMBER_FILE = "pr-number"
 LOADTEST_FILE = "loadtest.json"

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .config_files import validation_problems
 from .errors import ConfigError
-from .layout import CURRENT_MODEL_DIR
+from .layout import BASELINE_MODEL_DIR, CURRENT_MODEL_DIR
 
 PACKAGE_NAME = __name__.rpartition(".")[0]
 
@@ -31,7 +31,8 @@ class Settings(BaseSettings):
 
     project_dir: Path = Field(default_factory=Path.cwd)
     # -- data and configuration ------------------------------------------------------------
-    data_path: Path = Path("data/raw/telco_customer_churn.csv")
+    # The training data; unset, the data contract's `data_file` says where it is.
+    data_path: Path | None = None
     contract_path: Path = Path("config/data_contract.yaml")
     data_rules_path: Path = Path("config/data_rules.yaml")
     training_config_path: Path = Path("config/model.yaml")
@@ -46,7 +47,18 @@ class Settings(BaseSettings):
     models_dir: Path = Path("models")
     # The model the service loads (default: models/current).
     model_dir: Path | None = None
+    # The model `compare` times and sizes beside the candidate (default: models/baseline).
+    baseline_model_dir: Path | None = None
+    # The git ref holding the baseline metrics (default: origin/$GITHUB_BASE_REF in a pull
+    # request, else baseline.git_ref in config/gates.yaml). CI sets it to the base commit.
+    baseline_ref: str = ""
     deploy_dir: Path = Path("deploy")
+    # Where an AWS release reaches the load balancer's test and production listeners
+    # (default: its DNS name), and the runner's address allowed on the test listener
+    # (default: its public address). For emulators and private networks.
+    deploy_test_url: str = ""
+    deploy_production_url: str = ""
+    deploy_runner_cidr: str = ""
     # -- the prediction log: the service appends to it, `drift` reads it -------------------
     prediction_log_path: Path = Path("logs/predictions.jsonl")
     # Share of predictions the service logs; 0 turns the log off.
@@ -101,6 +113,8 @@ class Settings(BaseSettings):
             resolved[name] = value if value.is_absolute() else project / value
         if resolved.get("model_dir") is None:
             resolved["model_dir"] = Path(resolved["models_dir"]) / CURRENT_MODEL_DIR
+        if resolved.get("baseline_model_dir") is None:
+            resolved["baseline_model_dir"] = Path(resolved["models_dir"]) / BASELINE_MODEL_DIR
         return resolved
 
     @classmethod
@@ -116,6 +130,12 @@ class Settings(BaseSettings):
         """The model the service loads and the image bakes in (MLOPS_MODEL_DIR)."""
         assert self.model_dir is not None  # set by the validator
         return self.model_dir
+
+    @property
+    def baseline_model(self) -> Path:
+        """The model `compare` times beside the candidate (MLOPS_BASELINE_MODEL_DIR)."""
+        assert self.baseline_model_dir is not None  # set by the validator
+        return self.baseline_model_dir
 
     def path(self, given: Path) -> Path:
         """A path given on the command line, resolved like the configured ones."""

@@ -5,16 +5,41 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.contract.datasets import DataFileError, fingerprint, read_raw, to_typed
+from {{ cookiecutter.package_name }}.contract.datasets import (
+    DataFileError,
+    fingerprint,
+    read_raw,
+    to_typed,
+)
 from {{ cookiecutter.package_name }}.contract.model import load_contract
 
+from .. import toy
+from ..conftest import roles
 
-def test_sample_reads_and_types(sample_path: Path, contract_path: Path) -> None:
+
+def test_configured_data_reads_and_types(sample_path: Path, contract_path: Path) -> None:
     contract = load_contract(contract_path)
-    typed = to_typed(read_raw(sample_path), contract)
-    assert len(typed) == 7043
-    assert typed["TotalCharges"].isna().sum() == 0  # the 11 blanks are filled per contract
-    assert (typed.loc[typed["tenure"] == 0, "TotalCharges"] == 0).all()
+    raw = read_raw(sample_path)
+    typed = to_typed(raw, contract)
+    assert len(typed) == len(raw)
+    assert list(typed.columns) == contract.columns
+    for name, spec in contract.numeric.items():
+        assert typed[name].dtype == "float64"
+        if spec.fill_missing is not None:  # blanks are filled as the contract says
+            assert typed[name].notna().all(), name
+    for name, spec in contract.categorical.items():
+        if spec.dtype == "int":
+            assert typed[name].dtype == "int64", name
+        else:
+            assert pd.api.types.is_string_dtype(typed[name]), name
+
+
+def test_blanks_are_read_and_filled_as_the_contract_says() -> None:
+    raw = toy.raw(50)
+    new = raw["tenure"] == "0"
+    assert (raw.loc[new, "TotalCharges"] == " ").all()
+    typed = to_typed(raw, toy.contract())
+    assert (typed.loc[new.to_numpy(), "TotalCharges"] == 0).all()  # fill_missing: 0
     assert typed["SeniorCitizen"].dtype == "int64"
 
 
@@ -51,9 +76,10 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_non_numeric_value_is_named(sample_path: Path, contract_path: Path) -> None:
     contract = load_contract(contract_path)
+    column = roles().numeric
     raw = read_raw(sample_path).head(20).copy()
-    raw.loc[3, "tenure"] = "ten"
-    with pytest.raises(DataFileError, match="'tenure' must be numeric; found 'ten'"):
+    raw.loc[3, column] = "ten"
+    with pytest.raises(DataFileError, match=f"'{column}' must be numeric; found 'ten'"):
         to_typed(raw, contract)
 
 

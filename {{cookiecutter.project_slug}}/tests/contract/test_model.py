@@ -5,24 +5,32 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.contract.model import ContractError, DataContract, load_contract
+from {{ cookiecutter.package_name }}.contract.model import (
+    ContractError,
+    DataContract,
+    load_contract,
+)
 
 
-def test_shipped_contract_loads(contract_path: Path) -> None:
+def test_project_contract_loads(contract_path: Path) -> None:
     contract = load_contract(contract_path)
-    assert contract.target.column == "Churn"
-    assert contract.target.labels == ("No", "Yes")
+    target = contract.target
+    assert target.labels == (target.negative, target.positive)
+    assert target.positive != target.negative
     assert contract.id_column not in contract.feature_columns
-    assert contract.columns[0] == contract.id_column
-    assert contract.columns[-1] == "Churn"
-    assert len(contract.columns) == 21
+    head = [contract.id_column] if contract.id_column else []
+    assert contract.columns == [*head, *contract.feature_columns, target.column]
+    assert contract.data_file is not None, "name the training data: data_file in the contract"
 
 
 def test_fingerprint_is_stable_and_content_sensitive(contract_path: Path) -> None:
     raw = yaml.safe_load(contract_path.read_text())
     first = DataContract.model_validate(raw).fingerprint()
     assert first == DataContract.model_validate(raw).fingerprint()
-    raw["numeric"]["tenure"]["max"] = 999
+    raw["data_file"] = "data/raw/moved.csv"  # where the file is does not change its shape
+    assert DataContract.model_validate(raw).fingerprint() == first
+    column = next(iter(raw["numeric"]))
+    raw["numeric"][column]["max"] = 999_999_999
     assert DataContract.model_validate(raw).fingerprint() != first
 
 

@@ -1,35 +1,41 @@
-"""The AWS platform against moto in server mode, with botocore's Stubber where moto stops.
+"""The AWS platform against moto in server mode, with an ECS simulator where moto stops.
 
-moto serves ECR, ECS task definitions and services, ELBv2 listeners/rules with
-weighted target groups and CloudWatch alarm states. It does not run ECS
-service deployments (ListServiceDeployments, DescribeServiceDeployments,
-ContinueServiceDeployment, StopServiceDeployment), so those calls go to a
-stubbed ECS client that plays the deployment's stages in order; the stubbed
-parameters check that the platform continues, or rolls back, the right
-deployment at the right hook. Validation is real: smoke checks over HTTP
-against a service process standing in for the test listener.
+moto serves ECR, ECS task definitions and services, ELBv2 listener rules with
+weighted target groups, CloudWatch alarms and metrics, EC2 security groups and
+SSM parameters. It does not run ECS service deployments (list, describe,
+continue, stop), so those calls go to `EcsSimulator`, which plays ECS's stages
+one per poll (its clock is the number of polls), moves the listener rules in
+moto the way ECS does, pauses at the hooks the release configured, and rolls
+back when asked. Validation is real: smoke checks over HTTP against a service
+process standing in for the load balancer's listeners.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
-from {{ cookiecutter.package_name }}.deploy.aws import AwsClients, AwsPlatform
-from {{ cookiecutter.package_name }}.deploy.command import DeployRequest, run_configured
+from {{ cookiecutter.package_name }}.deploy.aws import AwsClients, AwsPlatform, Endpoints
+from {{ cookiecutter.package_name }}.deploy.command import (
+    DeployRequest,
+    policy_from,
+    run_configured,
+)
 from {{ cookiecutter.package_name }}.deploy.config import DeployConfig
-from {{ cookiecutter.package_name }}.deploy.lifecycle import Policy
-from {{ cookiecutter.package_name }}.deploy.state import save_state
+from {{ cookiecutter.package_name }}.errors import DeployError
 from {{ cookiecutter.package_name }}.probes import free_port
-from {{ cookiecutter.package_name }}.serving.process import ServiceProcess, start_service, wait_ready
+from {{ cookiecutter.package_name }}.serving.process import (
+    ServiceProcess,
+    start_service,
+    wait_ready,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from ..conftest import PROJECT_DIR
@@ -37,11 +43,14 @@ from .conftest import model_version_dir
 
 pytestmark = pytest.mark.integration
 
-REGION = "us-east-1"
+REGION = "eu-west-1"
 ACCOUNT = "123456789012"
-DEPLOYMENT = "arn:aws:ecs:us-east-1:123456789012:service-deployment/mlops/mlops/abc123"
-HOOK = "ecs-pause-test-hook"
-ALARMS = ("mlops-5xx", "mlops-latency")
+REVISION = "a" * 40
+NAME = "mlops"
+HOOK_IDS = {
+    "POST_TEST_TRAFFIC_SHIFT": "hook-validation",
+    "POST_PRODUCTION_TRAFFIC_SHIFT": "hook-bake",
+}
 
 
 @pytest.fixture(scope="module")
@@ -65,74 +74,84 @@ def client(name: str, url: str) -> Any:
     )
 
 
-class Stack:
-    """What infra/aws creates, built in moto: repository, cluster, service, ALB, alarms."""
+def forward(blue: str, green: str, blue_weight: int) -> list[dict[str, Any]]:
+    groups = [
+        {"TargetGroupArn": blue, "Weight": blue_weight},
+        {"TargetGroupArn": green, "Weight": 100 - blue_weight},
+    ]
+    return [{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}]
 
-    def __init__(self, url: str, name: str) -> None:
-        self.url = url
-        self.name = name
-        ec2, elb, ecs, ecr, cw = (
-            client(n, url) for n in ("ec2", "elbv2", "ecs", "ecr", "cloudwatch")
+
+class Stack:
+    """One environment as infra/aws/service.yaml creates it, built in moto."""
+
+    def __init__(self, url: str, code: str) -> None:
+        self.prefix = f"{NAME}-{code}"
+        names = ("ec2", "elbv2", "ecs", "ecr", "cloudwatch", "ssm")
+        self.ec2, self.elb, self.ecs, self.ecr, self.cloudwatch, self.ssm = (
+            client(n, url) for n in names
         )
-        self.elb, self.ecs, self.ecr, self.cloudwatch = elb, ecs, ecr, cw
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        vpc = self.ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnets = [
-            ec2.create_subnet(
+            self.ec2.create_subnet(
                 VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}"
             )["Subnet"]["SubnetId"]
             for i, z in ((1, "a"), (2, "b"))
         ]
-        group = ec2.create_security_group(GroupName=name, Description="alb", VpcId=vpc)["GroupId"]
-        balancer = elb.create_load_balancer(Name=name, Subnets=subnets, SecurityGroups=[group])
-        lb_arn = balancer["LoadBalancers"][0]["LoadBalancerArn"]
+        groups = [
+            self.ec2.create_security_group(
+                GroupName=f"{self.prefix}-{kind}", Description=kind, VpcId=vpc
+            )["GroupId"]
+            for kind in ("alb", "validation")
+        ]
+        self.validation_group = groups[1]
+        balancer = self.elb.create_load_balancer(
+            Name=self.prefix, Subnets=subnets, SecurityGroups=groups
+        )["LoadBalancers"][0]
         self.blue, self.green = (
-            elb.create_target_group(
-                Name=f"{name}-{c}", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip"
+            self.elb.create_target_group(
+                Name=f"{self.prefix}-{c}", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip"
             )["TargetGroups"][0]["TargetGroupArn"]
             for c in ("blue", "green")
         )
         rules = []
         for port in (80, 8443):
-            listener = elb.create_listener(
-                LoadBalancerArn=lb_arn,
+            listener = self.elb.create_listener(
+                LoadBalancerArn=balancer["LoadBalancerArn"],
                 Protocol="HTTP",
                 Port=port,
                 DefaultActions=[
                     {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}
                 ],
             )["Listeners"][0]["ListenerArn"]
-            rule = elb.create_rule(
-                ListenerArn=listener,
-                Priority=1,
-                Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
-                Actions=self.forward(100, 0),
-            )["Rules"][0]["RuleArn"]
-            rules.append(rule)
+            rules.append(
+                self.elb.create_rule(
+                    ListenerArn=listener,
+                    Priority=1,
+                    Conditions=[{"Field": "path-pattern", "Values": ["/predict"]}],
+                    Actions=forward(self.blue, self.green, 100),
+                )["Rules"][0]["RuleArn"]
+            )
         self.production_rule, self.test_rule = rules
-        ecs.create_cluster(clusterName=name)
-        self.task_definition = ecs.register_task_definition(
-            family=name,
+        self.ecs.create_cluster(clusterName=self.prefix)
+        definition = self.ecs.register_task_definition(
+            family=self.prefix,
             containerDefinitions=[
-                {
-                    "name": "service",
-                    "image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}@sha256:{'0' * 64}",
-                    "portMappings": [{"containerPort": 8000}],
-                    "essential": True,
-                }
+                {"name": "service", "image": "busybox", "essential": True, "portMappings": []}
             ],
             requiresCompatibilities=["FARGATE"],
             networkMode="awsvpc",
             cpu="256",
             memory="512",
         )["taskDefinition"]["taskDefinitionArn"]
-        ecs.create_service(
-            cluster=name,
-            serviceName=name,
-            taskDefinition=self.task_definition,
-            desiredCount=2,
+        self.ecs.create_service(
+            cluster=self.prefix,
+            serviceName=self.prefix,
+            taskDefinition=definition,
+            desiredCount=0,
             launchType="FARGATE",
             networkConfiguration={
-                "awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group]}
+                "awsvpcConfiguration": {"subnets": subnets, "securityGroups": groups[:1]}
             },
             loadBalancers=[
                 {
@@ -143,30 +162,32 @@ class Stack:
                         "alternateTargetGroupArn": self.green,
                         "productionListenerRule": self.production_rule,
                         "testListenerRule": self.test_rule,
-                        "roleArn": "arn:aws:iam::123456789012:role/ecs-infrastructure",
+                        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-infrastructure",
                     },
                 }
             ],
-            deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5},
         )
-        ecr.create_repository(repositoryName=name)
+        if NAME not in [
+            r["repositoryName"] for r in self.ecr.describe_repositories()["repositories"]
+        ]:
+            self.ecr.create_repository(repositoryName=NAME)
         manifest = {
             "schemaVersion": 2,
             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
             "config": {
                 "mediaType": "application/vnd.docker.container.image.v1+json",
                 "size": 7,
-                "digest": "sha256:" + "c" * 64,
+                "digest": "sha256:" + code.encode().hex().ljust(64, "c")[:64],
             },
             "layers": [],
         }
-        pushed = ecr.put_image(
-            repositoryName=name, imageManifest=json.dumps(manifest), imageTag="8"
-        )
-        self.digest = pushed["image"]["imageId"]["imageDigest"]
-        for alarm in ALARMS:
-            cw.put_metric_alarm(
-                AlarmName=f"{name}-{alarm}",
+        digest = self.ecr.put_image(
+            repositoryName=NAME, imageManifest=json.dumps(manifest), imageTag=f"build-{code}"
+        )["image"]["imageId"]["imageDigest"]
+        self.image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{NAME}@{digest}"
+        for suffix in ("5xx-target", "5xx-lb", "latency"):
+            self.cloudwatch.put_metric_alarm(
+                AlarmName=f"{self.prefix}-{suffix}",
                 Namespace="AWS/ApplicationELB",
                 MetricName="HTTPCode_Target_5XX_Count",
                 Statistic="Sum",
@@ -176,78 +197,134 @@ class Stack:
                 ComparisonOperator="GreaterThanThreshold",
             )
 
-    def forward(self, blue: int, green: int) -> list[dict[str, Any]]:
-        groups = [
-            {"TargetGroupArn": self.blue, "Weight": blue},
-            {"TargetGroupArn": self.green, "Weight": green},
-        ]
-        return [{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}]
+    def weights(self, rule: str) -> dict[str, int]:
+        actions = self.elb.describe_rules(RuleArns=[rule])["Rules"][0]["Actions"]
+        return {
+            g["TargetGroupArn"]: g["Weight"] for g in actions[0]["ForwardConfig"]["TargetGroups"]
+        }
 
-    def ecs_moves_test_traffic_to_green(self) -> None:
-        self.elb.modify_rule(RuleArn=self.test_rule, Actions=self.forward(0, 100))
-
-    def ecs_moves_production_to_green(self) -> None:
-        self.elb.modify_rule(RuleArn=self.production_rule, Actions=self.forward(0, 100))
+    def ingress(self) -> list[dict[str, Any]]:
+        group = self.ec2.describe_security_groups(GroupIds=[self.validation_group])
+        return [r for p in group["SecurityGroups"][0]["IpPermissions"] for r in p["IpRanges"]]
 
 
-def deployment(
-    status: str, stage: str, hook: str | None = None, reason: str = ""
-) -> dict[str, Any]:
-    hooks = [{"hookId": HOOK, "targetType": "PAUSE", "status": hook}] if hook else []
-    return {
-        "serviceDeployments": [
+class EcsSimulator:
+    """ECS service deployments, one stage per describe call; also the `deployments` client."""
+
+    ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{NAME}/{NAME}/d1"
+
+    def __init__(self, stack: Stack, *, alarm_at: str = "", traffic: int = 30) -> None:
+        self.stack = stack
+        self.alarm_at = alarm_at  # set an alarm when this stage is reached
+        self.traffic = traffic  # requests users send green per poll once it takes production
+        self.status = ""
+        self.stage = ""
+        self.queue: list[str] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    # -- what ECS does to the listener rules
+    def _live_and_idle(self) -> tuple[str, str]:
+        weights = self.stack.weights(self.stack.production_rule)
+        live = max(weights, key=lambda arn: weights[arn])
+        idle = next(arn for arn in weights if arn != live)
+        return live, idle
+
+    def _set(self, rule: str, green_percent: int) -> None:
+        self.stack.elb.modify_rule(
+            RuleArn=rule, Actions=forward(self.live, self.idle, 100 - green_percent)
+        )
+
+    def list_service_deployments(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(("list", params))
+        if not self.status:
+            self.live, self.idle = self._live_and_idle()
+            self.status, self.stage = "IN_PROGRESS", "SCALE_UP"
+            self.queue = ["TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT"]
+        return {"serviceDeployments": [{"serviceDeploymentArn": self.ARN, "status": self.status}]}
+
+    def _advance(self) -> None:
+        if not self.queue:
+            return
+        self.stage = self.queue.pop(0)
+        if self.stage == "TEST_TRAFFIC_SHIFT":
+            self._set(self.stack.test_rule, 100)
+        elif self.stage == "PRODUCTION_TRAFFIC_SHIFT":
+            self._set(self.stack.production_rule, 25)
+        elif self.stage == "POST_PRODUCTION_TRAFFIC_SHIFT":
+            self._set(self.stack.production_rule, 100)
+        elif self.stage == "SUCCESSFUL":
+            self.status = "SUCCESSFUL"
+        elif self.stage == "ROLLBACK_SUCCESSFUL":
+            self.status = "ROLLBACK_SUCCESSFUL"
+        if self.stage in {"PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT"}:
+            self._count_requests()
+        if self.stage == self.alarm_at:
+            self.stack.cloudwatch.set_alarm_state(
+                AlarmName=f"{self.stack.prefix}-5xx-lb", StateValue="ALARM", StateReason="502s"
+            )
+
+    def _count_requests(self) -> None:
+        """What the load balancer reports to CloudWatch while users reach green."""
+        if not self.traffic:
+            return
+        balancer = self.stack.elb.describe_load_balancers(Names=[self.stack.prefix])
+        dimensions = [
+            {"Name": "TargetGroup", "Value": self.idle.split(":", 5)[-1]},
             {
-                "serviceDeploymentArn": DEPLOYMENT,
-                "status": status,
-                "statusReason": reason,
-                "lifecycleStage": stage,
-                "lifecycleHookDetails": hooks,
-            }
-        ]
-    }
-
-
-class EcsDeployments:
-    """A stubbed ECS client playing one service deployment, stage by stage."""
-
-    def __init__(self, url: str, name: str) -> None:
-        self.name = name
-        self.client = client("ecs", url)
-        self.stubber = Stubber(self.client)
-
-    def started(self) -> None:
-        self.stubber.add_response(
-            "list_service_deployments",
-            {
-                "serviceDeployments": [
-                    {
-                        "serviceDeploymentArn": DEPLOYMENT,
-                        "status": "IN_PROGRESS",
-                        "createdAt": datetime(2026, 1, 1, tzinfo=UTC),
-                    }
-                ]
+                "Name": "LoadBalancer",
+                "Value": balancer["LoadBalancers"][0]["LoadBalancerArn"].split(":loadbalancer/")[1],
             },
-            {"cluster": self.name, "service": self.name, "status": ["PENDING", "IN_PROGRESS"]},
+        ]
+        self.stack.cloudwatch.put_metric_data(
+            Namespace="AWS/ApplicationELB",
+            MetricData=[
+                {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": self.traffic}
+            ],
         )
 
-    def describe(self, status: str, stage: str, hook: str | None = None, reason: str = "") -> None:
-        self.stubber.add_response(
-            "describe_service_deployments",
-            deployment(status, stage, hook, reason),
-            {"serviceDeploymentArns": [DEPLOYMENT]},
-        )
+    def describe_service_deployments(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(("describe", params))
+        self._advance()
+        hooks = []
+        if self.stage in HOOK_IDS and not self.queue and self.status == "IN_PROGRESS":
+            hooks = [
+                {"hookId": HOOK_IDS[self.stage], "targetType": "PAUSE", "status": "AWAITING_ACTION"}
+            ]
+        deployment = {
+            "serviceDeploymentArn": self.ARN,
+            "status": self.status,
+            "lifecycleStage": self.stage,
+            "lifecycleHookDetails": hooks,
+        }
+        return {"serviceDeployments": [deployment]}
 
-    def expect(self, method: str, **params: str) -> None:
-        self.stubber.add_response(
-            method,
-            {"serviceDeploymentArn": DEPLOYMENT},
-            {"serviceDeploymentArn": DEPLOYMENT, **params},
-        )
+    def _roll_back(self) -> None:
+        self.status = "ROLLBACK_IN_PROGRESS"
+        self._set(self.stack.production_rule, 0)
+        self._set(self.stack.test_rule, 0)
+        self.queue = ["ROLLBACK_SUCCESSFUL"]
 
-    def paused_for_validation(self) -> None:
-        self.started()
-        self.describe("IN_PROGRESS", "SCALE_UP")
-        self.describe("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="AWAITING_ACTION")
+    def continue_service_deployment(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(("continue", params))
+        if params["action"] == "ROLLBACK":
+            self._roll_back()
+        elif params["hookId"] == HOOK_IDS["POST_TEST_TRAFFIC_SHIFT"]:
+            self.queue = [
+                "PRODUCTION_TRAFFIC_SHIFT",
+                "PRODUCTION_TRAFFIC_SHIFT",
+                "POST_PRODUCTION_TRAFFIC_SHIFT",
+            ]
+        else:
+            self.queue = ["BAKE_TIME", "BAKE_TIME", "CLEAN_UP", "SUCCESSFUL"]
+        return {"serviceDeploymentArn": self.ARN}
+
+    def stop_service_deployment(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(("stop", params))
+        self._roll_back()
+        return {"serviceDeploymentArn": self.ARN}
+
+    def called(self, name: str) -> list[dict[str, Any]]:
+        return [params for call, params in self.calls if call == name]
 
 
 @pytest.fixture(scope="module")
@@ -255,237 +332,236 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return model_version_dir(tmp_path_factory.mktemp("aws-model"), "8")
 
 
-def launch_green(tmp_path: Path, model_dir: Path, fault: str) -> ServiceProcess:
-    """A real service process standing in for green behind the ALB's test listener."""
-    service = start_service(
-        PROJECT_DIR,
-        free_port(),
-        tmp_path / "green.log",
-        env={"MLOPS_FAULT": fault},
-        model_dir=model_dir,
-    )
-    wait_ready(service)
-    return service
-
-
 @pytest.fixture
 def green(
     request: pytest.FixtureRequest, tmp_path: Path, model_dir: Path
 ) -> Iterator[ServiceProcess]:
-    service = launch_green(tmp_path, model_dir, getattr(request, "param", ""))
+    """A real service process standing in for both listeners of the load balancer."""
+    service = start_service(
+        PROJECT_DIR,
+        free_port(),
+        tmp_path / "green.log",
+        env={"MLOPS_FAULT": getattr(request, "param", ""), "MLOPS_GIT_REVISION": REVISION},
+        model_dir=model_dir,
+    )
+    wait_ready(service)
     try:
         yield service
     finally:
         service.stop()
-    assert service.process.poll() is not None
 
 
-class Steps:
-    """A fake clock whose sleeps let 'ECS' (the test) act between two polls."""
+def shipped_config(**aws: Any) -> DeployConfig:
+    """config/deploy.yaml as shipped, with fast polls, a short bake and no load gate."""
+    shipped = (PROJECT_DIR / "config" / "deploy.yaml").read_text()
+    import yaml
 
-    def __init__(self) -> None:
-        self.actions: list[Callable[[], None]] = []
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
-        if self.actions:
-            self.actions.pop(0)()
+    data = yaml.safe_load(shipped)
+    data["aws"].update({"name": NAME, "poll_seconds": 0.05, "lock_wait_minutes": 0, **aws})
+    data["bake"]["seconds"] = 2
+    data["validation"].update({"smoke_predictions": 3, "load": None})
+    return DeployConfig.model_validate(data)
 
 
-def settings_and_config(
-    tmp_path: Path, stack: Stack, green: ServiceProcess
-) -> tuple[Settings, DeployConfig]:
-    settings = Settings(
-        project_dir=PROJECT_DIR, deploy_dir=tmp_path / "deploy", reports_dir=tmp_path
+def platform_for(
+    stack: Stack,
+    ecs: EcsSimulator,
+    green: ServiceProcess,
+    config: DeployConfig,
+    environment: str = "staging",
+) -> AwsPlatform:
+    clients = AwsClients(
+        ecr=stack.ecr, ecs=stack.ecs, elbv2=stack.elb, cloudwatch=stack.cloudwatch,
+        ec2=stack.ec2, ssm=stack.ssm, deployments=ecs,
+    )  # fmt: skip
+    return AwsPlatform(
+        config.aws,
+        environment,
+        clients,
+        policy=policy_from(config),
+        endpoints=Endpoints(green.url, green.url, "203.0.113.7/32"),
     )
-    config = DeployConfig.model_validate(
-        {
-            "traffic": {"steps": [100]},
-            "bake": {"seconds": 300},
-            "validation": {"smoke_predictions": 3, "load": None},
-            "aws": {
-                "region": REGION,
-                "cluster": stack.name,
-                "service": stack.name,
-                "repository": stack.name,
-                "load_balancer": stack.name,
-                "alarms": [f"{stack.name}-{a}" for a in ALARMS],
-                "poll_seconds": 1,
-                "test_url": green.url,
-            },
-        }
-    )
-    return settings, config
 
 
-def moto_clients(stack: Stack, deployments: EcsDeployments) -> AwsClients:
-    return AwsClients(
-        ecr=stack.ecr,
-        ecs=stack.ecs,
-        elbv2=stack.elb,
-        cloudwatch=stack.cloudwatch,
-        deployments=deployments.client,
-    )
+def blue_is_live(stack: Stack, green: ServiceProcess, config: DeployConfig) -> None:
+    """An earlier release is live (in SSM): the next one canaries against it."""
+    platform = platform_for(stack, EcsSimulator(stack), green, config)
+    platform.state["live"] = {"release": "7@0123456789ab", "version": "7", "image": "old"}
+    platform._save("released 7")
 
 
 def release(
-    tmp_path: Path, stack: Stack, deployments: EcsDeployments, green: ServiceProcess, steps: Steps
+    stack: Stack,
+    ecs: EcsSimulator,
+    green: ServiceProcess,
+    config: DeployConfig,
+    environment: str = "staging",
 ) -> int:
-    settings, config = settings_and_config(tmp_path, stack, green)
-    request = DeployRequest(platform="aws", image_digest=stack.digest, model_version="8")
-    with deployments.stubber:
-        code = run_configured(
-            settings, config, request, clients=moto_clients(stack, deployments), clock=steps
-        )
-        deployments.stubber.assert_no_pending_responses()
-    return code
-
-
-def state(tmp_path: Path) -> dict[str, Any]:
-    return json.loads((tmp_path / "deploy" / "state" / "aws.json").read_text())
-
-
-def test_happy_path_registers_the_image_by_digest_and_continues(
-    moto_url: str, tmp_path: Path, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
-) -> None:
-    stack = Stack(moto_url, "mlops")
-    ecs = EcsDeployments(moto_url, stack.name)
-    ecs.paused_for_validation()
-    ecs.describe("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="AWAITING_ACTION")  # shift
-    ecs.expect("continue_service_deployment", hookId=HOOK, action="CONTINUE")
-    ecs.describe("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT")  # watch: baseline
-    ecs.describe("IN_PROGRESS", "BAKE_TIME")
-    ecs.describe("SUCCESSFUL", "CLEAN_UP")
-    steps = Steps()
-    steps.actions = [stack.ecs_moves_test_traffic_to_green, stack.ecs_moves_production_to_green]
-    assert release(tmp_path, stack, ecs, green, steps) == 0
-    assert "RELEASED 8" in capsys.readouterr().out
-    service = stack.ecs.describe_services(cluster="mlops", services=["mlops"])["services"][0]
-    assert service["taskDefinition"].endswith(":2")
-    container = stack.ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
-        "taskDefinition"
-    ]["containerDefinitions"][0]
-    assert container["image"] == f"123456789012.dkr.ecr.{REGION}.amazonaws.com/mlops@{stack.digest}"
-    deployment_config = service["deploymentConfiguration"]
-    assert deployment_config["strategy"] == "BLUE_GREEN"
-    assert deployment_config["lifecycleHooks"][0]["targetType"] == "PAUSE"
-    assert deployment_config["alarms"]["rollback"] is True
-    saved = state(tmp_path)
-    assert saved["live"]["version"] == "8"
-    assert saved["candidate"] is None
-    traffic = stack.elb.describe_rules(RuleArns=[stack.production_rule])["Rules"][0]["Actions"]
-    assert {
-        g["TargetGroupArn"]: g["Weight"] for g in traffic[0]["ForwardConfig"]["TargetGroups"]
-    } == {
-        stack.blue: 0,
-        stack.green: 100,
-    }
-    settings, config = settings_and_config(tmp_path, stack, green)
-    status = DeployRequest(action="status", platform="aws")
-    assert run_configured(settings, config, status, clients=moto_clients(stack, ecs)) == 0
-    shown = json.loads(capsys.readouterr().out)
-    assert shown["live"]["version"] == "8"
-    assert shown["traffic"]["production"] == {stack.blue: 0, stack.green: 100}
-    assert shown["alarms firing"] == []
-
-
-def test_alarm_during_the_bake_stops_the_deployment_with_rollback(
-    moto_url: str, tmp_path: Path, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
-) -> None:
-    stack = Stack(moto_url, "mlops-alarm")
-    ecs = EcsDeployments(moto_url, stack.name)
-    ecs.paused_for_validation()
-    ecs.describe("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="AWAITING_ACTION")
-    ecs.expect("continue_service_deployment", hookId=HOOK, action="CONTINUE")
-    ecs.describe("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT")  # watch: baseline
-    ecs.describe("IN_PROGRESS", "BAKE_TIME")  # the alarm fires here
-    ecs.describe("IN_PROGRESS", "BAKE_TIME")  # abort: not paused, not finished
-    ecs.expect("stop_service_deployment", stopType="ROLLBACK")
-    ecs.describe("ROLLBACK_IN_PROGRESS", "BAKE_TIME")
-    ecs.describe("ROLLBACK_SUCCESSFUL", "CLEAN_UP")
-
-    def latency_alarm() -> None:
-        stack.cloudwatch.set_alarm_state(
-            AlarmName="mlops-alarm-mlops-latency",
-            StateValue="ALARM",
-            StateReason="p95 above 250 ms",
-        )
-
-    steps = Steps()
-    steps.actions = [stack.ecs_moves_test_traffic_to_green, latency_alarm]
-    assert release(tmp_path, stack, ecs, green, steps) == 1
-    out = capsys.readouterr().out
-    assert (
-        "ROLLED BACK 8: unhealthy at 100 %: alarm: mlops-alarm-mlops-latency (p95 above 250 ms)"
-        in out
+    settings = Settings(
+        project_dir=PROJECT_DIR,
+        deploy_test_url=green.url,
+        deploy_production_url=green.url,
+        deploy_runner_cidr="203.0.113.7/32",
     )
-    saved = state(tmp_path)
-    assert saved.get("live") is None
-    assert saved["last"]["outcome"] == "rolled back (ROLLBACK_SUCCESSFUL)"
+    request = DeployRequest(
+        platform="aws", image=stack.image, model_version="8", git_revision=REVISION,
+        environment=environment,
+    )  # fmt: skip
+    clients = platform_for(stack, ecs, green, config, environment).clients
+    return run_configured(settings, config, request, clients=clients)
+
+
+def test_release_validates_bakes_and_waits_for_ecs(
+    moto_url: str, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = Stack(moto_url, "stg")
+    blue_is_live(stack, green, shipped_config())
+    ecs = EcsSimulator(stack)
+    assert release(stack, ecs, green, shipped_config()) == 0
+    out = capsys.readouterr().out
+    assert f"RELEASED 8@{REVISION[:12]}" in out
+    assert "test listener open to 203.0.113.7/32" in out
+    # what the deploy set on the service: its own task definition, both hooks, the strategy
+    service = stack.ecs.describe_services(cluster=stack.prefix, services=[stack.prefix])[
+        "services"
+    ][0]
+    definition = stack.ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
+        "taskDefinition"
+    ]
+    assert definition["containerDefinitions"][0]["image"] == stack.image
+    assert (definition["cpu"], definition["memory"]) == ("512", "1024")
+    assert service["desiredCount"] == 1
+    deployment = service["deploymentConfiguration"]
+    assert deployment["strategy"] == "CANARY"
+    assert deployment["canaryConfiguration"]["canaryPercent"] == 25.0
+    assert deployment["bakeTimeInMinutes"] == 3
+    assert [h["lifecycleStages"] for h in deployment["lifecycleHooks"]] == [
+        ["POST_TEST_TRAFFIC_SHIFT"], ["POST_PRODUCTION_TRAFFIC_SHIFT"],
+    ]  # fmt: skip
+    assert deployment["alarms"]["alarmNames"] == [
+        f"{stack.prefix}-5xx-target", f"{stack.prefix}-5xx-lb", f"{stack.prefix}-latency",
+    ]  # fmt: skip
+    assert [c["action"] for c in ecs.called("continue")] == ["CONTINUE", "CONTINUE"]
+    assert ecs.called("stop") == []
+    assert stack.ingress() == []  # the validation window closed
+    assert stack.weights(stack.production_rule) == {stack.blue: 0, stack.green: 100}
+    tags = {
+        tag
+        for image in stack.ecr.describe_images(repositoryName=NAME)["imageDetails"]
+        for tag in image.get("imageTags", [])
+    }
+    assert "staging-live" in tags
+    # state lives in SSM: a fresh checkout (a new platform object) sees the live release
+    fresh = platform_for(stack, EcsSimulator(stack), green, shipped_config())
+    status = fresh.status()
+    assert status["live"]["release"] == f"8@{REVISION[:12]}"
+    assert status["traffic"]["production"] == {stack.blue: 0, stack.green: 100}
+    # the same release again is a no-op; the next one starts green in the other group
+    assert release(stack, EcsSimulator(stack), green, shipped_config()) == 0
+    assert "is already live" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("green", ["error"], indirect=True)
-def test_failed_validation_rolls_back_at_the_pause_hook(
-    moto_url: str, tmp_path: Path, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
+def test_failed_validation_rolls_back_at_the_validation_hook(
+    moto_url: str, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stack = Stack(moto_url, "mlops-invalid")
-    ecs = EcsDeployments(moto_url, stack.name)
-    ecs.paused_for_validation()
-    ecs.describe("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="AWAITING_ACTION")  # abort
-    ecs.expect("continue_service_deployment", hookId=HOOK, action="ROLLBACK")
-    ecs.describe("ROLLBACK_SUCCESSFUL", "CLEAN_UP")
-    steps = Steps()
-    steps.actions = [stack.ecs_moves_test_traffic_to_green]
-    assert release(tmp_path, stack, ecs, green, steps) == 1
+    stack = Stack(moto_url, "v")
+    blue_is_live(stack, green, shipped_config(environments={"staging": "v"}))
+    ecs = EcsSimulator(stack)
+    assert release(stack, ecs, green, shipped_config(environments={"staging": "v"})) == 1
+    assert "validation failed: /predict answered 500" in capsys.readouterr().out
+    assert [c["action"] for c in ecs.called("continue")] == ["ROLLBACK"]
+    assert stack.weights(stack.production_rule) == {stack.blue: 100, stack.green: 0}
+    assert stack.ingress() == []
+
+
+def test_an_alarm_during_the_canary_stops_the_deployment(
+    moto_url: str, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = Stack(moto_url, "a")
+    blue_is_live(stack, green, shipped_config(environments={"staging": "a"}))
+    ecs = EcsSimulator(stack, alarm_at="PRODUCTION_TRAFFIC_SHIFT")
+    assert release(stack, ecs, green, shipped_config(environments={"staging": "a"})) == 1
     out = capsys.readouterr().out
-    assert "ROLLED BACK 8: validation failed: /predict answered 500" in out
-    assert state(tmp_path)["last"]["outcome"] == "rolled back (ROLLBACK_SUCCESSFUL)"
-
-
-def test_validation_refuses_a_test_route_that_still_points_at_blue(
-    moto_url: str, tmp_path: Path, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
-) -> None:
-    stack = Stack(moto_url, "mlops-misrouted")
-    ecs = EcsDeployments(moto_url, stack.name)
-    ecs.paused_for_validation()
-    ecs.describe("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="AWAITING_ACTION")
-    ecs.expect("continue_service_deployment", hookId=HOOK, action="ROLLBACK")
-    ecs.describe("ROLLBACK_SUCCESSFUL", "CLEAN_UP")
-    assert release(tmp_path, stack, ecs, green, Steps()) == 1
-    assert "validation would test blue" in capsys.readouterr().out
-
-
-def test_rerun_rolls_back_a_release_left_paused_by_a_killed_run(
-    moto_url: str, tmp_path: Path, green: ServiceProcess
-) -> None:
-    stack = Stack(moto_url, "mlops-killed")
-    ecs = EcsDeployments(moto_url, stack.name)
-    settings, config = settings_and_config(tmp_path, stack, green)
-    save_state(
-        tmp_path / "deploy" / "state" / "aws.json",
-        {"live": {"version": "7"}, "candidate": {"version": "8", "deployment": DEPLOYMENT}},
-    )
-    ecs.describe("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="AWAITING_ACTION")
-    ecs.expect("continue_service_deployment", hookId=HOOK, action="ROLLBACK")
-    ecs.describe("ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT")
-    ecs.describe("ROLLBACK_SUCCESSFUL", "CLEAN_UP")
-    platform = AwsPlatform(
-        settings,
-        config.aws,
-        moto_clients(stack, ecs),
-        policy=Policy(),
-        sleep=Steps().sleep,
-    )
-    with ecs.stubber:
-        notes = platform.recover()
-        ecs.stubber.assert_no_pending_responses()
-    assert notes == [
-        "rolled back release 8 left paused by an interrupted run (now ROLLBACK_SUCCESSFUL)"
+    assert f"unhealthy at 25 %: alarm: {stack.prefix}-5xx-lb (502s)" in out
+    # stopped mid-shift, or answered ROLLBACK if ECS reached the bake hook meanwhile
+    rollbacks = ecs.called("stop") + [
+        c for c in ecs.called("continue") if c["action"] == "ROLLBACK"
     ]
-    saved = state(tmp_path)
-    assert saved["candidate"] is None
-    assert saved["live"] == {"version": "7"}
+    assert len(rollbacks) == 1
+    assert stack.weights(stack.production_rule) == {stack.blue: 100, stack.green: 0}
+
+
+def test_an_alarm_already_firing_because_of_blue_does_not_block_the_fix(
+    moto_url: str, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = Stack(moto_url, "f")
+    stack.cloudwatch.set_alarm_state(
+        AlarmName=f"{stack.prefix}-latency", StateValue="ALARM", StateReason="blue is slow"
+    )
+    assert (
+        release(stack, EcsSimulator(stack), green, shipped_config(environments={"staging": "f"}))
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert f"alarm {stack.prefix}-latency already fires (blue's doing)" in out
+    service = stack.ecs.describe_services(cluster=stack.prefix, services=[stack.prefix])[
+        "services"
+    ][0]
+    configuration = service["deploymentConfiguration"]
+    assert f"{stack.prefix}-latency" not in configuration["alarms"]["alarmNames"]
+    assert configuration["strategy"] == "BLUE_GREEN"  # the first release: no blue to canary against
+
+
+def test_an_inconclusive_bake_rolls_back(
+    moto_url: str, green: ServiceProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = Stack(moto_url, "q")
+    config = shipped_config(environments={"staging": "q"})
+    blue_is_live(stack, green, config)
+    quiet = DeployConfig.model_validate({**config.model_dump(), "probe": {"rate_per_second": 0}})
+    ecs = EcsSimulator(stack, traffic=0)  # no user calls, and the release sends no probe
+    assert release(stack, ecs, green, quiet) == 1
+    assert "inconclusive at 25 %: green served 0 requests" in capsys.readouterr().out
+    assert ecs.status == "ROLLBACK_SUCCESSFUL"
+
+
+def test_one_release_per_environment_across_runners(moto_url: str, green: ServiceProcess) -> None:
+    stack = Stack(moto_url, "l")
+    config = shipped_config(environments={"staging": "l"})
+    first = platform_for(stack, EcsSimulator(stack), green, config)
+    second = platform_for(stack, EcsSimulator(stack), green, config)
+    second._lock_owner = "github run 2/1"
+    refused = pytest.raises(DeployError, match=r"another release of staging is running \(.*pid")
+    with first.locked(), refused, second.locked():
+        pass
+    with second.locked():  # released: the next one gets it
+        pass
+
+
+def test_expired_validation_rules_are_swept_and_a_paused_release_is_rolled_back(
+    moto_url: str, green: ServiceProcess
+) -> None:
+    stack = Stack(moto_url, "k")
+    config = shipped_config(environments={"staging": "k"})
+    expired = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
+    note = f"release validation, expires {expired}"
+    ip_range = {"CidrIp": "198.51.100.9/32", "Description": note}
+    permission = {"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "IpRanges": [ip_range]}
+    stack.ec2.authorize_security_group_ingress(
+        GroupId=stack.validation_group, IpPermissions=[permission]
+    )
+    ecs = EcsSimulator(stack)
+    ecs.list_service_deployments()  # a killed run left a deployment paused for validation
+    ecs.describe_service_deployments()
+    ecs.describe_service_deployments()
+    assert ecs.stage == "POST_TEST_TRAFFIC_SHIFT"
+    platform = platform_for(stack, ecs, green, config)
+    platform.state["candidate"] = {"release": "7@dead", "deployment": EcsSimulator.ARN}
+    platform._save()
+    notes = platform_for(stack, ecs, green, config).recover()
+    assert notes == [
+        "removed the expired validation rule for 198.51.100.9/32",
+        "rolled back release 7@dead left paused by an interrupted run (now ROLLBACK_SUCCESSFUL)",
+    ]
+    assert stack.ingress() == []

@@ -27,11 +27,11 @@ def test_missing_model_is_one_clear_line(
     assert "Traceback" not in err
 
 
-def test_aws_needs_an_image_digest(
+def test_aws_needs_an_image_and_a_model_version(
     deploy_dir: Path, project_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--project-dir", str(project_dir), "deploy", "--platform", "aws"]) == 1
-    assert "needs --image-digest" in capsys.readouterr().err
+    assert "needs --image <repository>@sha256:… and --model-version" in capsys.readouterr().err
 
 
 def test_status_with_nothing_deployed(

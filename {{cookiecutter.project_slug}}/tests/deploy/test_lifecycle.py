@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.deploy.aws import deployment_configuration, forward_weights, strategy_for
-from {{ cookiecutter.package_name }}.deploy.config import DeployConfigError, load_deploy_config
-from {{ cookiecutter.package_name }}.deploy.health import HealthLimits, Observation, judge, parse_metrics
+from {{ cookiecutter.package_name }}.deploy.aws import forward_weights
+from {{ cookiecutter.package_name }}.deploy.config import (
+    DeployConfigError,
+    load_deploy_config,
+)
+from {{ cookiecutter.package_name }}.deploy.health import (
+    HealthLimits,
+    Observation,
+    judge,
+    parse_metrics,
+)
 from {{ cookiecutter.package_name }}.deploy.lifecycle import (
     Policy,
     Release,
@@ -19,7 +27,17 @@ from {{ cookiecutter.package_name }}.deploy.lifecycle import (
     run_release,
 )
 from {{ cookiecutter.package_name }}.deploy.nginx import render_config
-from {{ cookiecutter.package_name }}.deploy.state import add_history, load_state, save_state
+from {{ cookiecutter.package_name }}.deploy.state import (
+    add_history,
+    load_state,
+    save_state,
+)
+from {{ cookiecutter.package_name }}.deploy.strategy import (
+    deployment_configuration,
+    ecs_bake_minutes,
+    longest_release_minutes,
+    strategy_for,
+)
 from {{ cookiecutter.package_name }}.errors import DeployError
 
 RELEASE = Release(version="8", source="models/current")
@@ -46,6 +64,7 @@ class FakePlatform:
     steps: list[TrafficStep] | None = None
     calls: list[str] = field(default_factory=list)
     name: str = "fake"
+    production_url: str = "http://production"
 
     def recover(self) -> list[str]:
         return []
@@ -77,7 +96,7 @@ class FakePlatform:
         index = sum(c == "observe" for c in self.calls)
         self.calls.append("observe")
         if not self.observations:
-            return Observation()
+            return traffic(index)
         return self.observations[min(index, len(self.observations) - 1)]
 
     def promote(self) -> None:
@@ -88,6 +107,11 @@ class FakePlatform:
 
     def abort(self, reason: str) -> None:
         self.calls.append(f"abort: {reason}")
+
+
+def traffic(polls: int, **extra: object) -> Observation:
+    """Green's counters after `polls` polls of a steady 25 requests per poll."""
+    return Observation(requests=25 * polls, **extra)  # type: ignore[arg-type]
 
 
 def passing(url: str, release: Release) -> list[str]:
@@ -146,9 +170,9 @@ def test_errors_during_a_canary_step_roll_back() -> None:
 
 
 def test_an_alarm_during_the_bake_rolls_back() -> None:
-    alarm = Observation(alarms=("HighLatency",))
+    alarm = traffic(7, alarms=("HighLatency",))
     # baseline+2 polls at 10 %, baseline+2 polls at 50 %, baseline at 100 %, then the alarm
-    platform = FakePlatform(observations=[Observation()] * 7 + [alarm])
+    platform = FakePlatform(observations=[traffic(i) for i in range(7)] + [alarm])
     outcome = release(platform)
     assert outcome.reason == "unhealthy at 100 %: alarm: HighLatency"
     assert "shift 100" in platform.calls
@@ -163,15 +187,64 @@ def test_a_platform_error_is_a_rollback_with_its_message() -> None:
 
 
 def test_platform_managed_step_waits_until_settled_or_times_out() -> None:
-    settled = Observation(settled=True)
+    settled = traffic(3, settled=True)
     platform = FakePlatform(
-        steps=[TrafficStep(100, None)], observations=[Observation()] * 3 + [settled]
+        steps=[TrafficStep(100, None)], observations=[traffic(i) for i in range(3)] + [settled]
     )
     assert release(platform).released
     stuck = FakePlatform(steps=[TrafficStep(100, None)])
     policy = Policy(poll_seconds=1, settle_timeout_seconds=5)
     outcome = release(stuck, policy=policy)
     assert outcome.reason == "fake did not finish the 100 % step in 5 s"
+
+
+def test_a_window_without_enough_requests_is_inconclusive_and_rolls_back() -> None:
+    quiet = FakePlatform(observations=[Observation(requests=3)])
+    outcome = release(quiet)
+    assert not outcome.released
+    assert outcome.reason.startswith("inconclusive at 10 %: green served 0 requests")
+    assert "fewer than bake.min_requests = 20" in outcome.reason
+    assert quiet.calls[-1].startswith("abort: inconclusive")
+
+
+@dataclass
+class CountingProbe:
+    """A probe whose answered count grows by `per_call` each time it is read."""
+
+    per_call: int
+    answered: int = 0
+    started: bool = False
+    stopped: bool = False
+
+    def start(self) -> None:
+        self.started = True
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def counts(self) -> tuple[int, int]:
+        self.answered += self.per_call
+        return self.answered, 0
+
+
+def test_probe_answers_are_evidence_in_proportion_to_green_share() -> None:
+    # The platform counts nothing (cloud metrics lag): the probes must carry the evidence.
+    probe = CountingProbe(per_call=100)
+    platform = FakePlatform(observations=[Observation()])
+    outcome = run_release(
+        platform, RELEASE, policy=POLICY, validate=passing, clock=FakeClock(),
+        log=lambda _: None, probe=probe,
+    )  # fmt: skip
+    assert outcome.released, outcome.reason
+    assert probe.started
+    assert probe.stopped
+    few = CountingProbe(per_call=5)  # 10 % of 5 per poll: not enough at the 10 % step
+    outcome = run_release(
+        FakePlatform(observations=[Observation()]), RELEASE, policy=POLICY, validate=passing,
+        clock=FakeClock(), log=lambda _: None, probe=few,
+    )  # fmt: skip
+    assert outcome.reason.startswith("inconclusive at 10 %")
+    assert few.stopped
 
 
 def test_interrupt_aborts_and_propagates() -> None:
@@ -250,15 +323,27 @@ def test_ecs_strategy_from_traffic_steps() -> None:
         "canaryBakeTimeInMinutes": 2,
     }
     assert strategy_for([25, 50, 75, 100], 30)["linearConfiguration"]["stepPercent"] == 25.0
-    with pytest.raises(DeployError, match="no ECS equivalent"):
+    with pytest.raises(DeployConfigError, match="no ECS equivalent"):
         strategy_for([10, 50, 100], 60)
-    config = deployment_configuration(Policy(steps=(100,), bake_seconds=300), ["5xx"], 20)
-    hook = config["lifecycleHooks"][0]
-    assert hook["targetType"] == "PAUSE"
-    assert hook["lifecycleStages"] == ["POST_TEST_TRAFFIC_SHIFT"]
-    assert hook["timeoutConfiguration"] == {"timeoutInMinutes": 20, "action": "ROLLBACK"}
-    assert config["bakeTimeInMinutes"] == 5
+    config = deployment_configuration(
+        (100,), 10, 10, alarms=["5xx"], alarm_window_minutes=2, hook_timeout_minutes=20
+    )
+    validation, bake = config["lifecycleHooks"]
+    assert validation["targetType"] == bake["targetType"] == "PAUSE"
+    assert validation["lifecycleStages"] == ["POST_TEST_TRAFFIC_SHIFT"]
+    assert bake["lifecycleStages"] == ["POST_PRODUCTION_TRAFFIC_SHIFT"]
+    assert validation["timeoutConfiguration"] == {"timeoutInMinutes": 20, "action": "ROLLBACK"}
     assert config["alarms"] == {"alarmNames": ["5xx"], "enable": True, "rollback": True}
+    # a 10 s bake is not enough for alarms that need 2 minutes of datapoints
+    assert config["bakeTimeInMinutes"] == ecs_bake_minutes(10, 2) == 3
+    assert ecs_bake_minutes(600, 2) == 10
+
+
+def test_longest_release_bounds_hooks_steps_and_bake() -> None:
+    minutes = longest_release_minutes(
+        (25, 100), 5, 10, alarm_window_minutes=2, hook_timeout_minutes=15
+    )
+    assert minutes == 2 * 15 + 1 + 3 + 15
 
 
 def test_forward_weights() -> None:
@@ -278,8 +363,10 @@ def test_forward_weights() -> None:
 
 
 def test_deploy_config_is_checked(tmp_path: Path, project_dir: Path) -> None:
-    shipped = load_deploy_config(project_dir / "config" / "deploy.yaml")
-    assert shipped.traffic.steps[-1] == 100
+    shipped_path = project_dir / "config" / "deploy.yaml"
+    for platform in ("local", "aws"):  # the shipped shape suits both platforms
+        shipped = load_deploy_config(shipped_path, platform)
+        assert shipped.traffic.steps[-1] == 100
     bad = tmp_path / "deploy.yaml"
     bad.write_text("traffic:\n  steps: [50, 10]\n")
     with pytest.raises(DeployConfigError, match=r"traffic\.steps"):
@@ -287,6 +374,19 @@ def test_deploy_config_is_checked(tmp_path: Path, project_dir: Path) -> None:
     bad.write_text("bake:\n  secnds: 3\n")
     with pytest.raises(DeployConfigError, match="secnds"):
         load_deploy_config(bad)
+    bad.write_text("traffic:\n  steps: [10, 50, 100]\n")
+    assert load_deploy_config(bad, "local").traffic.steps == (10, 50, 100)
+    with pytest.raises(DeployConfigError, match=r"on aws: traffic\.steps .* no ECS equivalent"):
+        load_deploy_config(bad, "aws")
+
+
+def test_aws_names_fit_the_load_balancer_limit(tmp_path: Path) -> None:
+    config = tmp_path / "deploy.yaml"
+    config.write_text("aws:\n  name: a-twenty-one-chars-xy\n")
+    assert load_deploy_config(config).aws.prefix("production") == "a-twenty-one-chars-xy-prod"
+    config.write_text("aws:\n  name: twenty-two-characters-x\n")
+    with pytest.raises(DeployConfigError, match="33 characters: AWS limits"):
+        load_deploy_config(config)
 
 
 def test_state_is_written_atomically_and_read_back(tmp_path: Path) -> None:

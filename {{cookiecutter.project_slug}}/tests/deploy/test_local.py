@@ -56,7 +56,8 @@ class Deployer:
 
     def command(self, *args: str) -> list[str]:
         ports = ["--production-port", str(self.production_port), "--test-port", str(self.test_port)]
-        return [sys.executable, "-m", "{{ cookiecutter.package_name }}", "deploy", *args, *ports]
+        module = "{{ cookiecutter.package_name }}"
+        return [sys.executable, "-m", module, "deploy", *args, *ports]
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(

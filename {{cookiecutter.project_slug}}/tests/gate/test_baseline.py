@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }}.errors import MetricsFileError
-from {{ cookiecutter.package_name }}.gate.baseline import git_baseline, read_metrics, uses_tracking_server
+from {{ cookiecutter.package_name }}.gate.baseline import (
+    git_baseline,
+    read_metrics,
+    uses_tracking_server,
+)
 from {{ cookiecutter.package_name }}.gate.config import BaselineSource
 
 from .conftest import metrics_document
@@ -38,14 +42,28 @@ def test_baseline_from_target_branch(repo: Path, monkeypatch: pytest.MonkeyPatch
     baseline, label = git_baseline(BaselineSource(), repo)
     assert baseline is not None
     assert baseline["metrics"]["roc_auc"] == 0.84  # the committed one, not the working copy
-    assert label == "main:metrics/metrics.json"
+    assert label.startswith("main:metrics/metrics.json")
 
 
 def test_pull_request_base_ref_is_used(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     git(repo, "branch", "release")
     monkeypatch.setenv("GITHUB_BASE_REF", "release")
     _, label = git_baseline(BaselineSource(), repo)
-    assert label == "release:metrics/metrics.json"
+    assert label.startswith("release:metrics/metrics.json")
+
+
+def test_an_explicit_ref_wins_and_the_commit_under_test_is_named(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI passes the base commit (or, on main, the commit before the push)."""
+    monkeypatch.setenv("GITHUB_BASE_REF", "release")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    baseline, label = git_baseline(BaselineSource(), repo, explicit_ref=head)
+    assert baseline is not None
+    assert label.startswith(f"{head}:metrics/metrics.json")
+    assert "the commit under test" in label
 
 
 def test_no_baseline_outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

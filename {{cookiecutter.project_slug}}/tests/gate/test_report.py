@@ -1,20 +1,24 @@
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
 
+from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.gate.config import GateConfig, load_gate_config
 from {{ cookiecutter.package_name }}.gate.report import (
     GITHUB_COMMENT_LIMIT,
     ReportContext,
     render_report,
+    steps_failed,
 )
-from {{ cookiecutter.package_name }}.gate.rules import compare
+from {{ cookiecutter.package_name }}.gate.rules import MeasuredCosts, compare, reproduction_checks
 from {{ cookiecutter.package_name }}.layout import CheckRecord, ValidationRecord
 
+from ..conftest import scratch_settings
 from .conftest import metrics_document, modified
 
 CONTEXT = ReportContext(project="acme/churn", package="churn", revision="0123456789abcdef")
@@ -167,3 +171,85 @@ def test_huge_slice_tables_stay_under_github_limit(config: GateConfig) -> None:
     assert len(text) < GITHUB_COMMENT_LIMIT
     assert "more slices in the artifact" in text
     assert text.startswith(CONTEXT.marker)
+
+
+def test_a_failed_step_heads_the_report_even_without_gate_results() -> None:
+    """reproduce-check failed, so compare never ran: the report says so and links the run."""
+    context = ReportContext("acme/churn", "churn", "0123456789abcdef", "https://ci/run/9")
+    reproduction = reproduction_checks(metrics_document(), metrics_document(roc_auc=0.85), 1e-5)
+    text = render_report(
+        None,
+        candidate=metrics_document(roc_auc=0.85),
+        baseline=None,
+        validation=None,
+        context=context,
+        failed_steps=steps_failed(
+            {"train": {"outcome": "success"}, "reproduce-check": {"outcome": "failure"}}
+        ),
+        reproduction=reproduction,
+    )
+    assert text.startswith(
+        "<!-- mlops-report:acme/churn -->\n## ❌ pr-report failed at `make reproduce-check`"
+    )
+    assert "[workflow run](https://ci/run/9)" in text
+    assert "No gate results" in text
+    assert "❌ re-training does not reproduce the committed metrics (1 differ)" in text
+    assert "committed 0.84, re-trained 0.85" in text
+
+
+def test_a_failed_compare_is_the_gates_own_verdict(config: GateConfig) -> None:
+    baseline = metrics_document()
+    candidate = modified(baseline, "metrics/recall", 0.5)
+    text = render_report(
+        compare(candidate, baseline, config, "b"),
+        candidate=candidate,
+        baseline=baseline,
+        validation=None,
+        context=CONTEXT,
+        failed_steps=("compare",),
+    )
+    assert "## ❌ Model gate failed: recall" in text
+
+
+def test_costs_measured_side_by_side_are_shown(config: GateConfig) -> None:
+    baseline = metrics_document()
+    costs = MeasuredCosts({"p50": 8.0, "p95": 30.0}, {"p50": 4.0, "p95": 6.0}, 9, 8, "models/b")
+    text = render_report(
+        compare(baseline, baseline, config, "b", measured=costs),
+        candidate=baseline,
+        baseline=baseline,
+        validation=None,
+        context=CONTEXT,
+    )
+    assert "## ❌ Model gate failed: latency p50 (ms)" in text
+    assert "Baseline model: models/b." in text
+    assert "| latency p95 (ms) | 6.000 | 30.000 |" in text
+
+
+def test_advisory_costs_are_marked(config: GateConfig) -> None:
+    baseline = metrics_document()
+    candidate = modified(baseline, "latency_ms/p50", 20.0)
+    text = render_report(
+        compare(candidate, baseline, config, "b"),
+        candidate=candidate,
+        baseline=baseline,
+        validation=None,
+        context=CONTEXT,
+    )
+    assert "## ✅ Model gate passed" in text
+    assert "⚠️ advisory (above the limit: latency p50 (ms) 5.00× baseline" in text
+
+
+def test_report_command_writes_a_failure_report_when_a_step_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As pr-report's last step runs it: reproduce-check failed, compare never ran."""
+    settings = scratch_settings(tmp_path)
+    assert main(["--project-dir", str(tmp_path), "report"]) == 1  # nothing to report yet
+    steps = {"train": {"outcome": "success"}, "reproduce-check": {"outcome": "failure"}}
+    monkeypatch.setenv("CI_STEPS_JSON", json.dumps(steps))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    assert main(["--project-dir", str(tmp_path), "report"]) == 0
+    text = (settings.reports_dir / "report.md").read_text()
+    assert "## ❌ pr-report failed at `make reproduce-check`" in text
+    assert (tmp_path / "summary.md").read_text() == text

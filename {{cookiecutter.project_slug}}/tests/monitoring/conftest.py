@@ -14,26 +14,48 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from {{ cookiecutter.package_name }}.contract.datasets import read_raw, to_typed
+from {{ cookiecutter.package_name }}.contract.model import training_data_path
 from {{ cookiecutter.package_name }}.layout import (
     METRICS_FILE,
     PIPELINE_FILE,
     MetricsRecord,
     ModelFacts,
 )
-from {{ cookiecutter.package_name }}.monitoring.frames import Sample, categorical_view, feature_view
+from {{ cookiecutter.package_name }}.monitoring.config import (
+    DriftConfig,
+    load_drift_config,
+)
+from {{ cookiecutter.package_name }}.monitoring.frames import (
+    Sample,
+    categorical_view,
+    feature_view,
+)
 from {{ cookiecutter.package_name }}.monitoring.model import TrainedModel, score
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.train import training
+from {{ cookiecutter.package_name }}.train.features import build_pipeline
 
-from ..conftest import PROJECT_DIR, SAMPLE, contract, model_metadata
+from ..conftest import PROJECT_DIR, SAMPLE, contract, model_metadata, roles
 
-__all__ = ["PROJECT_DIR", "contract"]
+__all__ = ["PROJECT_DIR", "contract", "roles"]
+
+
+@functools.cache
+def drift_config() -> DriftConfig:
+    """The project's config/drift.yaml, checked against its contract."""
+    config = load_drift_config(Settings(project_dir=PROJECT_DIR).drift_config_path)
+    config.check_against(contract())
+    return config
+
+
+def shifted_columns() -> set[str]:
+    """The columns the configured drift simulation shifts (simulation.data_drift)."""
+    return set(drift_config().simulation.data_drift)
 
 
 @functools.cache
@@ -46,28 +68,10 @@ def trained() -> tuple[Pipeline, MetricsRecord]:
     """A logistic regression on the whole sample and its metrics document."""
     spec = contract()
     typed = to_typed(raw_sample(), spec)
-    pipeline = Pipeline(
-        [
-            (
-                "features",
-                ColumnTransformer(
-                    [
-                        ("numeric", StandardScaler(), list(spec.numeric)),
-                        (
-                            "categorical",
-                            OneHotEncoder(handle_unknown="ignore"),
-                            list(spec.categorical),
-                        ),
-                    ]
-                ),
-            ),
-            ("model", LogisticRegression(max_iter=1000)),
-        ]
-    )
-    labels = typed[spec.target.column]
-    pipeline.fit(typed[spec.feature_columns], labels)
+    pipeline = build_pipeline(spec, LogisticRegression(max_iter=1000))
+    positive = training.binary_labels(typed, spec).to_numpy()  # 1 = positive, as train fits
+    pipeline.fit(typed[spec.feature_columns], positive)
     scores = pipeline.predict_proba(typed[spec.feature_columns])[:, 1]
-    positive = (labels == spec.target.positive).to_numpy()
     metrics = MetricsRecord(
         model=ModelFacts(estimator="LogisticRegression", threshold=0.5),
         metrics={
@@ -105,9 +109,10 @@ def scratch_project(tmp_path: Path) -> Path:
     """A project folder with the real config and sample data, nothing trained."""
     project = tmp_path / "project"
     shutil.copytree(PROJECT_DIR / "config", project / "config")
-    target = Settings(project_dir=project).data_path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(SAMPLE, target)
+    target = training_data_path(Settings(project_dir=project), contract())
+    if target != SAMPLE:  # MLOPS_DATA_PATH set: the project reads the data where it is
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SAMPLE, target)
     return project
 
 

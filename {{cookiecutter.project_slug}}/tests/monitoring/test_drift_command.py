@@ -6,17 +6,31 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.contract.datasets import to_typed
 from {{ cookiecutter.package_name }}.layout import DRIFT_JSON, ModelMetadata
 from {{ cookiecutter.package_name }}.monitoring.frames import feature_view
-from {{ cookiecutter.package_name }}.monitoring.simulate import flip_labels, resample, shift_numeric
+from {{ cookiecutter.package_name }}.monitoring.simulate import (
+    flip_labels,
+    resample,
+    shift_numeric,
+)
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLogWriter
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .conftest import contract, install_model, positive_scores, raw_sample, scratch_project
+from .conftest import (
+    contract,
+    drift_config,
+    install_model,
+    positive_scores,
+    raw_sample,
+    roles,
+    scratch_project,
+    shifted_columns,
+)
 
 
 @pytest.fixture
@@ -37,11 +51,12 @@ def write_log(path: Path, raw_rows: object, version: str = "7", outcomes: bool =
     for (_, row), score in zip(typed.iterrows(), scores, strict=True):
         features = {name: row[name] for name in spec.feature_columns}
         features = {k: v.item() if hasattr(v, "item") else v for k, v in features.items()}
+        features = {k: None if pd.isna(v) else v for k, v in features.items()}  # JSON null
         writer.log(
             features,
             float(score),
             version,
-            record_id=str(row[spec.id_column]),
+            record_id=str(row[spec.id_column]) if spec.id_column else None,
             outcome=str(row[spec.target.column]) if outcomes else None,
         )
 
@@ -69,27 +84,24 @@ def test_simulated_data_drift_fails_and_names_the_columns(
     assert run(project, "drift", "--current", str(simulated)) == 1
     out = capsys.readouterr().out
     assert "drift: DETECTED - data drift in" in out
-    for name in ("MonthlyCharges", "tenure"):
+    for name in shifted_columns():
         assert name in out
         assert name in (project / "reports" / "drift.md").read_text()
     report = json.loads((project / "reports" / "drift.json").read_text())
-    assert set(report["drifted"]) == {"MonthlyCharges", "tenure"}
+    assert set(report["drifted"]) == shifted_columns()
 
 
 def test_shift_and_segment_come_from_the_command_line(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_file = project / "shifted.parquet"
-    assert (
-        run(
-            project, "simulate-drift", "data", "--shift", "TotalCharges=1.5", "--out", str(out_file)
-        )
-        == 0
-    )
+    column = roles().numeric
+    shift = f"{column}=1.5"
+    assert run(project, "simulate-drift", "data", "--shift", shift, "--out", str(out_file)) == 0
     assert run(project, "drift", "--current", str(out_file)) == 1
     report = json.loads((project / "reports" / "drift.json").read_text())
-    assert report["drifted"] == ["TotalCharges"]
-    assert "TotalCharges x1.5" in capsys.readouterr().out
+    assert report["drifted"] == [column]
+    assert f"{column} x1.5" in capsys.readouterr().out
 
 
 def test_simulated_concept_drift_fails_on_live_metrics(
@@ -104,7 +116,7 @@ def test_simulated_concept_drift_fails_on_live_metrics(
     assert "scored with model version 7" in out
     report = json.loads((project / "reports" / "drift.json").read_text())
     assert "roc_auc" in report["degraded_metrics"]
-    assert report["drifted"] == ["Churn (label)"]  # no input feature moved
+    assert report["drifted"] == [f"{roles().target} (label)"]  # no input feature moved
 
 
 def test_the_prediction_log_is_read_directly(
@@ -122,21 +134,26 @@ def test_the_prediction_log_is_read_directly(
 
 def test_a_drifted_prediction_log_fails(project: Path) -> None:
     install_model(project)
-    shifted = shift_numeric(resample(raw_sample(), 1500, seed=3), contract(), {"tenure": 0.5})
+    factors = drift_config().simulation.data_drift
+    shifted = shift_numeric(resample(raw_sample(), 1500, seed=3), contract(), dict(factors))
     log = project / "logs" / "drifted.jsonl"
     write_log(log, shifted)
     assert run(project, "drift", "--current", str(log)) == 1
     report = json.loads((project / "reports" / "drift.json").read_text())
-    assert "tenure" in report["drifted"]
+    assert shifted_columns() <= set(report["drifted"])
     assert "prediction score" in report["drifted"]
 
 
+@pytest.mark.skipif(roles().id is None, reason="the data contract declares no id column")
 def test_late_labels_join_on_the_id(project: Path) -> None:
     install_model(project)
-    rows = resample(raw_sample(), 1500, seed=4).drop_duplicates("customerID")
+    id_column, target = roles().id, roles().target
+    rows = resample(raw_sample(), 1500, seed=4).drop_duplicates(id_column)
     log = project / "logs" / "predictions.jsonl"
     write_log(log, rows)
-    outcomes = flip_labels(rows, contract(), {"Contract": "Two year"})[["customerID", "Churn"]]
+    segment = drift_config().simulation.concept_drift
+    assert segment is not None, "config/drift.yaml: simulation.concept_drift names no segment"
+    outcomes = flip_labels(rows, contract(), dict(segment.segment))[[id_column, target]]
     labels = project / "labels.csv"
     outcomes.to_csv(labels, index=False)
     assert run(project, "drift", "--labels", str(labels)) == 1
@@ -180,14 +197,16 @@ def test_config_naming_unknown_columns_is_refused(
     config = project / "config" / "drift.yaml"
     config.write_text(config.read_text().replace("exclude: []", "exclude: [Salary]"))
     assert run(project, "drift") == 1
-    assert "unknown column 'Salary'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "config/drift.yaml does not match the data contract" in err
+    assert "exclude: 'Salary' is not a feature column" in err
 
 
 def test_a_log_without_feature_columns_is_refused(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     log = project / "logs" / "predictions.jsonl"
-    PredictionLogWriter(log).log({"tenure": 3}, 0.4, "1")
+    PredictionLogWriter(log).log({roles().numeric: 3}, 0.4, "1")
     assert run(project, "drift") == 1
     assert "lacks feature column(s)" in capsys.readouterr().err
 

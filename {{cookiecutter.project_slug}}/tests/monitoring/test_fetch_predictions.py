@@ -75,8 +75,22 @@ def test_nothing_to_fetch_is_fine(
     assert "nothing to fetch" in capsys.readouterr().out
 
 
-def test_promote_without_model_says_train_first(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_promote_without_a_tracking_server_says_why_nothing_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--project-dir", str(tmp_path), "promote"]) == 1
-    assert "make train" in capsys.readouterr().err
+    # What the CD production job has: a fresh checkout, the workflow's variable unset (empty).
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")
+    assert main(["--project-dir", str(tmp_path), "promote"]) == 0
+    assert "nothing to promote" in capsys.readouterr().out
+    assert main(["--project-dir", str(tmp_path), "promote", "--version", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "no tracking server (MLFLOW_TRACKING_URI is unset)" in out
+    assert "Nothing promoted" in out
+
+
+def test_promote_with_a_tracking_server_fails_loudly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'server.db'}")
+    assert main(["--project-dir", str(tmp_path), "promote", "--version", "3"]) == 1
+    assert "cannot make version 3" in capsys.readouterr().err

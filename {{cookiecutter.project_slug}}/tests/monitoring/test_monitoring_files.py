@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.monitoring.metric_names import HISTOGRAM_SUFFIXES, SERVICE_METRICS
+from {{ cookiecutter.package_name }}.monitoring.metric_names import (
+    HISTOGRAM_SUFFIXES,
+    SERVICE_METRICS,
+)
 
 from ..conftest import PROJECT_DIR
 

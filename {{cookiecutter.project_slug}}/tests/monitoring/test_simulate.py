@@ -1,13 +1,30 @@
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.contract.model import DataContract
 from {{ cookiecutter.package_name }}.errors import DriftError
 from {{ cookiecutter.package_name }}.monitoring.frames import numeric_view
-from {{ cookiecutter.package_name }}.monitoring.simulate import flip_labels, resample, shift_numeric, simulate
+from {{ cookiecutter.package_name }}.monitoring.simulate import (
+    flip_labels,
+    resample,
+    shift_numeric,
+    simulate,
+)
 
-from .conftest import contract, raw_sample
+from .. import toy
+
+
+def contract() -> DataContract:
+    return toy.contract()
+
+
+@functools.cache
+def raw_sample() -> pd.DataFrame:
+    return toy.raw(2000)
 
 
 def test_resample_is_seeded_and_sized() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import subprocess
 import sys
 import threading
@@ -17,11 +16,19 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.probes import free_port, http_json
-from {{ cookiecutter.package_name }}.serving.locust import LoadTestConfig, load_gate, load_loadtest_config
+from {{ cookiecutter.package_name }}.serving.locust import (
+    LoadTestConfig,
+    load_gate,
+    load_loadtest_config,
+)
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
-from {{ cookiecutter.package_name }}.serving.process import ServiceProcess, start_service, wait_ready
+from {{ cookiecutter.package_name }}.serving.process import (
+    ServiceProcess,
+    start_service,
+    wait_ready,
+)
 
-from ..conftest import PROJECT_DIR, SAMPLE, SETTINGS, build_model_dir, contract
+from ..conftest import PROJECT_DIR, SAMPLE, SETTINGS, build_model_dir, contract, system_tool
 
 pytestmark = pytest.mark.integration
 
@@ -136,14 +143,9 @@ def test_load_gate_fails_on_a_bad_service(
     assert any(expected in violation for violation in result.violations), result.violations
 
 
-PROMETHEUS = shutil.which("prometheus")
-
-
-@pytest.mark.skipif(
-    PROMETHEUS is None, reason="prometheus not installed (Debian: apt-get install prometheus)"
-)
 def test_prometheus_scrapes_the_real_service(service: ServiceProcess, tmp_path: Path) -> None:
     """infra/monitoring's scrape config and rules, pointed at the running service."""
+    prometheus = system_tool("prometheus")
     for _ in range(3):
         http_json(f"{service.url}/predict", ROW)
     monitoring = PROJECT_DIR / "infra" / "monitoring"
@@ -157,7 +159,7 @@ def test_prometheus_scrapes_the_real_service(service: ServiceProcess, tmp_path: 
     log = (tmp_path / "prometheus.log").open("w")
     server = subprocess.Popen(
         [
-            str(PROMETHEUS),
+            prometheus,
             f"--config.file={tmp_path / 'prometheus.yml'}",
             f"--storage.tsdb.path={tmp_path / 'tsdb'}",
             f"--web.listen-address=127.0.0.1:{port}",

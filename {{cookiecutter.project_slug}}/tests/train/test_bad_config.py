@@ -16,11 +16,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.contract.datasets import fingerprint, read_raw, to_typed
+from {{ cookiecutter.package_name }}.contract.datasets import (
+    fingerprint,
+    read_raw,
+    to_typed,
+)
 from {{ cookiecutter.package_name }}.contract.model import DataContract, load_contract
 from {{ cookiecutter.package_name }}.gate.config import load_gate_config
 from {{ cookiecutter.package_name }}.train import checks, model_store, training
-from {{ cookiecutter.package_name }}.train.config import TrainingConfig, load_training_config
+from {{ cookiecutter.package_name }}.train.config import (
+    TrainingConfig,
+    load_training_config,
+)
 
 from ..conftest import SETTINGS, model_metadata
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.contract.datasets import read_raw, to_typed
-from {{ cookiecutter.package_name }}.contract.model import DataContract, load_contract
+from {{ cookiecutter.package_name }}.contract.model import DataContract
 from {{ cookiecutter.package_name }}.train import checks
 from {{ cookiecutter.package_name }}.train.config import (
     DirectionalCase,
@@ -18,6 +15,8 @@ from {{ cookiecutter.package_name }}.train.config import (
     Robustness,
     SliceGap,
 )
+
+from .. import toy
 
 
 class TenureModel:
@@ -49,13 +48,13 @@ class JumpyModel:
 
 
 @pytest.fixture(scope="module")
-def contract(contract_path: Path) -> DataContract:
-    return load_contract(contract_path)
+def contract() -> DataContract:
+    return toy.contract()
 
 
 @pytest.fixture(scope="module")
-def rows(sample_path: Path, contract: DataContract) -> pd.DataFrame:
-    return to_typed(read_raw(sample_path), contract).head(400)
+def rows() -> pd.DataFrame:
+    return toy.typed(400)
 
 
 def test_metric_thresholds_name_each_miss() -> None:

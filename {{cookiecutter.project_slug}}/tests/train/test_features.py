@@ -1,26 +1,28 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.contract.datasets import read_raw, to_typed
-from {{ cookiecutter.package_name }}.contract.model import DataContract, load_contract
+from {{ cookiecutter.package_name }}.contract.model import DataContract
 from {{ cookiecutter.package_name }}.train.config import EstimatorSpec, TrainingConfigError
 from {{ cookiecutter.package_name }}.train.estimator import build_estimator
-from {{ cookiecutter.package_name }}.train.features import build_pipeline, build_preprocessor
+from {{ cookiecutter.package_name }}.train.features import (
+    build_pipeline,
+    build_preprocessor,
+)
+
+from .. import toy
 
 
 @pytest.fixture(scope="module")
-def contract(contract_path: Path) -> DataContract:
-    return load_contract(contract_path)
+def contract() -> DataContract:
+    return toy.contract()
 
 
 @pytest.fixture(scope="module")
-def frame(sample_path: Path, contract: DataContract) -> pd.DataFrame:
-    return to_typed(read_raw(sample_path), contract).head(500)
+def frame() -> pd.DataFrame:
+    return toy.typed(500)
 
 
 def test_preprocessor_encodes_every_contract_category(

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.errors import MetricsFileError, ModelNotFoundError, StaleModelError
+from {{ cookiecutter.package_name }}.errors import (
+    MetricsFileError,
+    ModelNotFoundError,
+    StaleModelError,
+)
 from {{ cookiecutter.package_name }}.layout import MetricsRecord, ModelMetadata
 from {{ cookiecutter.package_name }}.train import metrics_file, model_store
 

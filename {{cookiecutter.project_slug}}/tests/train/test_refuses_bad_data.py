@@ -8,23 +8,30 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.contract.datasets import read_raw
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.train.steps import run_train
 
+from ..conftest import roles
+
+UNKNOWN = "Not a listed value"
+
 
 @pytest.fixture
 def project(tmp_path: Path, project_dir: Path, sample_path: Path) -> Path:
+    """The project's config and its data with an unknown value in five rows of a categorical."""
     shutil.copytree(project_dir / "config", tmp_path / "config")
     (tmp_path / "data").mkdir()
-    text = sample_path.read_text().replace(",Two year,", ",Three year,", 5)
-    (tmp_path / "data" / "bad.csv").write_text(text)
+    raw = read_raw(sample_path)
+    raw.loc[raw.index[:5], roles().categorical] = UNKNOWN
+    raw.to_csv(tmp_path / "data" / "bad.csv", index=False)
     return tmp_path
 
 
 def test_train_refuses_invalid_data_before_anything_is_written(project: Path) -> None:
     settings = Settings(project_dir=project, data_path=Path("data/bad.csv"))
-    with pytest.raises(DataValidationError, match="Contract"):
+    with pytest.raises(DataValidationError, match=roles().categorical):
         run_train(settings)
     assert not (project / "mlflow.db").exists()
     assert not (project / "models").exists()
@@ -38,6 +45,6 @@ def test_cli_prints_the_failure_table_without_traceback(
     assert main(["--project-dir", str(project), "train"]) == 1
     err = capsys.readouterr().err
     assert "data validation failed" in err
-    assert "Contract" in err
-    assert "'Three year'" in err
+    assert roles().categorical in err
+    assert f"'{UNKNOWN}'" in err
     assert "Traceback" not in err

@@ -4,7 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.train.split import ids_fingerprint, row_keys, stratified_split
+from {{ cookiecutter.package_name }}.train.split import (
+    ids_fingerprint,
+    row_keys,
+    stratified_split,
+)
 
 
 def _frame(n: int = 1000, positive_share: float = 0.25) -> tuple[pd.DataFrame, pd.Series]:

@@ -9,17 +9,20 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.layout import CHALLENGER_ALIAS, METRICS_FILE, MetricsRecord, ModelMetadata
+from {{ cookiecutter.package_name }}.layout import (
+    CHALLENGER_ALIAS,
+    METRICS_FILE,
+    MetricsRecord,
+    ModelMetadata,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.train import metrics_file, model_store, tracking
 
 
 def test_cli_import_stays_light() -> None:
     """Training code is imported by the commands that need it, so `--help` stays instant."""
-    code = (
-        "import sys, {{ cookiecutter.package_name }}.cli; "
-        "print(sorted(m for m in ('pandas', 'sklearn', 'mlflow') if m in sys.modules))"
-    )
+    probe = "print(sorted(m for m in ('pandas', 'sklearn', 'mlflow') if m in sys.modules))"
+    code = f"import sys, {{ cookiecutter.package_name }}.cli; {probe}"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

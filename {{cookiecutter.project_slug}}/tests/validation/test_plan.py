@@ -7,7 +7,6 @@ import pytest
 
 from {{ cookiecutter.package_name }}.contract.model import (
     DataContract,
-    load_contract,
 )
 from {{ cookiecutter.package_name }}.validation.plan import (
     INTEGER_PATTERN,
@@ -19,23 +18,22 @@ from {{ cookiecutter.package_name }}.validation.plan import (
 )
 from {{ cookiecutter.package_name }}.validation.rules import (
     DataRules,
-    load_rules,
 )
+
+from .. import toy
 
 
 @pytest.fixture(scope="module")
-def plan(project_dir: Path, contract_path: Path) -> dict[str, Check]:
-    contract = load_contract(contract_path)
-    rules = load_rules(project_dir / "config" / "data_rules.yaml", contract)
-    checks = build_plan(contract, rules)
+def plan() -> dict[str, Check]:
+    checks = build_plan(toy.contract(), toy.rules())
     assert len({c.key for c in checks}) == len(checks)
     return {c.key: c for c in checks}
 
 
-def test_every_contract_column_gets_its_checks(plan: dict[str, Check], contract_path: Path) -> None:
-    contract = load_contract(contract_path)
+def test_every_contract_column_gets_its_checks(plan: dict[str, Check]) -> None:
+    contract = toy.contract()
     assert plan["table:columns"].kwargs == {"column_set": contract.columns, "exact_match": True}
-    assert plan["table:rows"].kwargs == {"min_value": 1000, "max_value": 5000000}
+    assert plan["table:rows"].kwargs == {"min_value": 100, "max_value": 5000000}
     for name, spec in contract.numeric.items():
         assert plan[f"{name}:type"].stage == "file"
         assert plan[f"{name}:range"].stage == "derived"
@@ -48,13 +46,11 @@ def test_every_contract_column_gets_its_checks(plan: dict[str, Check], contract_
     assert plan["Churn:labels"].kwargs["value_set"] == ["No", "Yes"]
 
 
-def test_class_balance_is_the_mean_of_a_positive_indicator(
-    plan: dict[str, Check], contract_path: Path
-) -> None:
+def test_class_balance_is_the_mean_of_a_positive_indicator(plan: dict[str, Check]) -> None:
     check = plan["Churn:positive_rate"]
     assert check.expectation == "ExpectColumnMeanToBeBetween"
     assert check.kwargs == {
-        "column": positive_indicator(load_contract(contract_path)),
+        "column": positive_indicator(toy.contract()),
         "min_value": 0.10,
         "max_value": 0.50,
     }

@@ -8,7 +8,6 @@ import pytest
 from {{ cookiecutter.package_name }}.contract.model import (
     ContractError,
     DataContract,
-    load_contract,
 )
 from {{ cookiecutter.package_name }}.validation.rules import (
     ApproxProduct,
@@ -17,10 +16,13 @@ from {{ cookiecutter.package_name }}.validation.rules import (
     load_rules,
 )
 
+from .. import toy
+from ..conftest import contract as project_contract
+
 
 @pytest.fixture(scope="module")
-def contract(contract_path: Path) -> DataContract:
-    return load_contract(contract_path)
+def contract() -> DataContract:
+    return toy.contract()
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -29,10 +31,13 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_shipped_rules_load(project_dir: Path, contract: DataContract) -> None:
-    rules = load_rules(project_dir / "config" / "data_rules.yaml", contract)
-    kinds = {type(rule) for rule in rules.rules}
-    assert kinds == {ApproxProduct, BlankOnlyWhen}
+def test_project_rules_load_and_match_the_contract(project_dir: Path) -> None:
+    load_rules(project_dir / "config" / "data_rules.yaml", project_contract())
+
+
+def test_both_kinds_of_rule_load(tmp_path: Path, contract: DataContract) -> None:
+    rules = load_rules(_write(tmp_path, toy.RULES), contract)
+    assert {type(rule) for rule in rules.rules} == {ApproxProduct, BlankOnlyWhen}
     assert all(rule.description for rule in rules.rules)
 
 
@@ -53,8 +58,8 @@ rules:
         ("rules: [", "not valid YAML"),
         ("- a", "must be a mapping"),
         ("rules: [{name: x, kind: magic, column: tenure}]", "magic"),
-        (PRODUCT.replace("TotalCharges,", "Nope,"), "does not declare: Nope"),
-        (PRODUCT.replace("tenure,", "gender,"), "not numeric in the contract: gender"),
+        (PRODUCT.replace("TotalCharges,", "Nope,"), r"rules\[0\] \(p\): 'Nope' is not a column"),
+        (PRODUCT.replace("tenure,", "gender,"), "'gender' is not numeric in the contract"),
         (PRODUCT + PRODUCT.replace("rules:", ""), "unique"),
         (PRODUCT.replace("0.5", "0"), "greater than 0"),
         (

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 from ..config_files import FrozenModel as _Frozen
 from ..config_files import load_yaml
 from ..errors import ContractError
+from ..settings import Settings
 
 
 class Bounds(_Frozen):
@@ -91,6 +92,8 @@ class DataContract(_Frozen):
     name: str
     version: int = 1
     description: str = ""
+    # Where the training data is, relative to the project folder (MLOPS_DATA_PATH overrides it).
+    data_file: Path | None = None
     id_column: str | None = None
     target: Target
     rows: Bounds = Bounds(min=1)
@@ -122,9 +125,30 @@ class DataContract(_Frozen):
         return [*head, *self.feature_columns, self.target.column]
 
     def fingerprint(self) -> str:
-        """Short stable hash, so a model, a report or an API can say which contract it used."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """Short stable hash, so a model, a report or an API can say which contract it used.
+
+        The data file's location is left out: moving the file changes no column.
+        """
+        shape = self.model_dump(mode="json", exclude={"data_file"})
+        canonical = json.dumps(shape, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def training_data_path(settings: Settings, contract: DataContract) -> Path:
+    """The training data file: MLOPS_DATA_PATH when set, else the contract's `data_file`.
+
+    Raises:
+        ContractError: neither says where the data is.
+    """
+    if settings.data_path is not None:
+        return settings.data_path
+    if contract.data_file is None:
+        where = settings.relative(settings.contract_path)
+        raise ContractError(
+            f"no training data configured: set data_file in {where} "
+            "(e.g. data_file: data/raw/my_data.csv) or MLOPS_DATA_PATH"
+        )
+    return settings.path(contract.data_file)
 
 
 def load_contract(path: Path) -> DataContract:

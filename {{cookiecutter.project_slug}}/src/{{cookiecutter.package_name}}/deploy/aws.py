@@ -1,42 +1,47 @@
 """The AWS platform: Amazon ECS native blue/green behind an Application Load Balancer.
 
-Why native ECS blue/green (deploymentConfiguration.strategy BLUE_GREEN, or
-CANARY / LINEAR for canary steps) rather than ALB weights moved by this
-command: ECS itself starts green, shifts test and production traffic through
-the listener rules (`advancedConfiguration` of the service's load balancer),
-bakes, watches the CloudWatch alarms and rolls back on its own, so a CI runner
-that dies mid-release cannot leave production half-switched. What ECS cannot
-do is run our validation, so the release adds a PAUSE lifecycle hook after the
-test-traffic shift: the deployment waits there while this command validates
-green through the test listener (smoke + load gate), then calls
-ContinueServiceDeployment with CONTINUE, or ROLLBACK. If the command never
-answers, the hook times out and ECS rolls back by itself.
+Why native ECS blue/green (strategy BLUE_GREEN, CANARY or LINEAR) rather than
+ALB weights moved by this command: ECS itself starts green, shifts test and
+production traffic through the listener rules, bakes with the alarms armed and
+rolls back on its own, so a CI runner that dies mid-release cannot leave
+production half-switched. Two PAUSE lifecycle hooks hand control to this
+command where ECS cannot decide alone:
 
     register task definition (image by digest) -> update_service
-      -> ECS: scale up green, test listener rule -> green, PAUSE
-      -> this command: validate on the test listener -> CONTINUE | ROLLBACK
-      -> ECS: production rule -> green (all at once, canary or linear), bake
-         while the alarms are watched (by ECS and by this command)
-      -> ECS: blue retired | rollback on alarm (StopServiceDeployment ROLLBACK)
+      -> ECS: scale up green, test listener rule -> green, PAUSE (validation hook)
+      -> this command: open the test listener to the runner, validate, close it
+         -> CONTINUE | ROLLBACK
+      -> ECS: production rule -> green (all at once, canary or linear steps),
+         watched by this command (alarms, probe traffic, request counts)
+      -> ECS: PAUSE after the production shift (bake hook)
+      -> this command: its own bake with probe traffic -> CONTINUE | ROLLBACK
+      -> ECS: bake with the alarms armed (never shorter than their window)
+         -> blue retired (SUCCESSFUL) | rollback; this command waits for the end
 
-Only boto3 calls live here; the order of the steps is deploy/lifecycle.py's.
+If the command never answers a hook, the hook times out into a rollback.
+Everything another runner needs lives in AWS, not on the runner: the release
+state and the release lock are SSM parameters of the environment.
 """
 
 from __future__ import annotations
 
-import math
+import json
+import os
+import re
+import socket
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import DeployError
-from ..settings import Settings
 from .config import AwsConfig
 from .health import Observation
 from .lifecycle import Policy, Release, ReleaseError, TrafficStep
-from .state import add_history, load_state, save_state
+from .strategy import BAKE_STAGE, VALIDATION_STAGE, alarm_names, deployment_configuration
 
 FINISHED = {"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
 ROLLING_BACK = {
@@ -45,60 +50,10 @@ ROLLING_BACK = {
     "ROLLBACK_SUCCESSFUL",
     "ROLLBACK_FAILED",
 }
-HOOK_STAGE = "POST_TEST_TRAFFIC_SHIFT"
-
-
-def strategy_for(steps: Sequence[int], step_seconds: float) -> dict[str, Any]:
-    """ECS strategy fields for the configured traffic steps.
-
-    [100] is BLUE_GREEN (all at once), [p, 100] CANARY (p % first), equal
-    increments [s, 2s, ..., 100] LINEAR; other shapes have no ECS equivalent.
-    """
-    minutes = max(1, math.ceil(step_seconds / 60))
-    if list(steps) == [100]:
-        return {"strategy": "BLUE_GREEN"}
-    if len(steps) == 2:
-        return {
-            "strategy": "CANARY",
-            "canaryConfiguration": {
-                "canaryPercent": float(steps[0]),
-                "canaryBakeTimeInMinutes": minutes,
-            },
-        }
-    step = steps[0]
-    if list(steps) == list(range(step, 101, step)):
-        return {
-            "strategy": "LINEAR",
-            "linearConfiguration": {"stepPercent": float(step), "stepBakeTimeInMinutes": minutes},
-        }
-    raise DeployError(
-        f"traffic.steps {list(steps)} have no ECS equivalent: use [100], [p, 100] (canary) "
-        "or equal increments such as [25, 50, 75, 100] (linear)"
-    )
-
-
-def deployment_configuration(
-    policy: Policy, alarms: Sequence[str], hook_timeout_minutes: int
-) -> dict[str, Any]:
-    """The deploymentConfiguration of a release: strategy, bake time, pause hook, alarms."""
-    return {
-        **strategy_for(policy.steps, policy.step_seconds),
-        "bakeTimeInMinutes": math.ceil(policy.bake_seconds / 60),
-        "maximumPercent": 200,
-        "minimumHealthyPercent": 100,
-        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
-        "alarms": {"alarmNames": list(alarms), "enable": bool(alarms), "rollback": True},
-        "lifecycleHooks": [
-            {
-                "targetType": "PAUSE",
-                "lifecycleStages": [HOOK_STAGE],
-                "timeoutConfiguration": {
-                    "timeoutInMinutes": hook_timeout_minutes,
-                    "action": "ROLLBACK",
-                },
-            }
-        ],
-    }
+INGRESS_NOTE = "release validation, expires "
+ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
+HISTORY_LENGTH = 10  # SSM standard parameters hold 4 KB
+RUNNER_ADDRESS_URL = "https://checkip.amazonaws.com"
 
 
 def forward_weights(actions: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -114,19 +69,39 @@ def forward_weights(actions: Sequence[dict[str, Any]]) -> dict[str, int]:
     return {}
 
 
+def split_image(image: str) -> tuple[str, str]:
+    """`<repository>@sha256:<hex>` -> (repository, digest); DeployError for anything else."""
+    repository, _, digest = image.partition("@")
+    if not repository or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        raise DeployError(
+            f"the image must be given by digest, <repository>@sha256:<64 hex>, got {image!r} "
+            "(the build job's `image` output)"
+        )
+    return repository, digest
+
+
+def owner_id() -> str:
+    """Who holds the release lock: the workflow run, or this host and process."""
+    run = os.environ.get("GITHUB_RUN_ID")
+    if run:
+        return f"github run {run}/{os.environ.get('GITHUB_RUN_ATTEMPT', '1')}"
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
 @dataclass
 class AwsClients:
     """boto3 clients; `deployments` serves the ECS service-deployment calls.
 
-    It is the ECS client itself in real use. It is a separate field because
-    moto does not implement service deployments, so tests stub those calls
-    (botocore's Stubber) while every other call goes to moto.
+    It is the ECS client itself in real use; a separate field so that unit tests
+    can stub the calls moto lacks while every other call goes to moto.
     """
 
     ecr: Any
     ecs: Any
     elbv2: Any
     cloudwatch: Any
+    ec2: Any
+    ssm: Any
     deployments: Any = None
 
     def __post_init__(self) -> None:
@@ -136,69 +111,139 @@ class AwsClients:
 
     @classmethod
     def create(cls, region: str) -> AwsClients:
-        """Clients from the usual credential chain (in CI: the GitHub OIDC role)."""
+        """Clients from the usual credential chain (in CI: the environment's OIDC role)."""
         import boto3
 
         session = boto3.session.Session(region_name=region)
-        return cls(
-            ecr=session.client("ecr"),
-            ecs=session.client("ecs"),
-            elbv2=session.client("elbv2"),
-            cloudwatch=session.client("cloudwatch"),
-        )
+        names = ("ecr", "ecs", "elbv2", "cloudwatch", "ec2", "ssm")
+        return cls(**{name: session.client(name) for name in names})
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the release reaches the load balancer (default: its DNS name) and who it is."""
+
+    test_url: str = ""  # MLOPS_DEPLOY_TEST_URL
+    production_url: str = ""  # MLOPS_DEPLOY_PRODUCTION_URL
+    runner_cidr: str = ""  # MLOPS_DEPLOY_RUNNER_CIDR (default: this machine's public address)
 
 
 class AwsPlatform:
-    """ECS native blue/green; see the module docstring."""
+    """ECS native blue/green for one environment; see the module docstring."""
 
     name = "aws"
 
     def __init__(
         self,
-        settings: Settings,
         config: AwsConfig,
+        environment: str,
         clients: AwsClients,
         *,
         policy: Policy,
+        endpoints: Endpoints = Endpoints(),
         log: Callable[[str], None] = print,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """Read the state file; no AWS call is made until a lifecycle method runs."""
+        """No AWS call is made until a method needs one."""
         self.config = config
+        self.environment = environment
+        self.prefix = config.prefix(environment)
         self.clients = clients
         self.policy = policy
+        self.endpoints = endpoints
         self.log = log
         self.sleep = sleep
-        self.state_path = settings.deploy_dir / "state" / "aws.json"
-        self.state = load_state(self.state_path)
-        self.state["platform"] = self.name
-        self._deployment: dict[str, Any] = {}
+        self.state_name = f"/{self.prefix}/deploy/state"
+        self.lock_name = f"/{self.prefix}/deploy/lock"
+        self._state: dict[str, Any] | None = None
+        self._ignored_alarms: set[str] = set()
+        self._lock_owner = owner_id()
+
+    # -- state and lock: SSM parameters every runner sees ---------------------------------
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The environment's release state (read once from SSM)."""
+        if self._state is None:
+            try:
+                raw = self.clients.ssm.get_parameter(Name=self.state_name)["Parameter"]["Value"]
+                self._state = json.loads(raw)
+            except self.clients.ssm.exceptions.ParameterNotFound:
+                self._state = {}
+        return self._state
 
     def _save(self, event: str | None = None) -> None:
         if event:
-            add_history(self.state, event)
-        save_state(self.state_path, self.state)
+            history = list(self.state.get("history", []))
+            history.append({"at": datetime.now(UTC).isoformat(timespec="seconds"), "event": event})
+            self.state["history"] = history[-HISTORY_LENGTH:]
+        self.clients.ssm.put_parameter(
+            Name=self.state_name,
+            Value=json.dumps(self.state, sort_keys=True),
+            Type="String",
+            Overwrite=True,
+        )
 
-    # -- AWS reads ---------------------------------------------------------------------------
+    def _try_lock(self) -> dict[str, Any] | None:
+        """Take the lock (None), or return who holds it."""
+        now = datetime.now(UTC)
+        expires = now + timedelta(minutes=self.config.timeout_minutes + 15)
+        value = json.dumps(
+            {"owner": self._lock_owner, "since": now.isoformat(), "expires": expires.isoformat()}
+        )
+        ssm = self.clients.ssm
+        try:
+            ssm.put_parameter(Name=self.lock_name, Value=value, Type="String", Overwrite=False)
+            return None
+        except ssm.exceptions.ParameterAlreadyExists:
+            pass
+        try:
+            held: dict[str, Any] = json.loads(
+                ssm.get_parameter(Name=self.lock_name)["Parameter"]["Value"]
+            )
+        except ssm.exceptions.ParameterNotFound:
+            return {"owner": "(released meanwhile)", "expires": now.isoformat()}
+        if datetime.fromisoformat(held["expires"]) < now:
+            self.log(f"breaking the expired release lock of {held['owner']}")
+            ssm.delete_parameter(Name=self.lock_name)
+        return held
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """One release per environment at a time, across runners; a second one waits."""
+        deadline = time.monotonic() + self.config.lock_wait_minutes * 60
+        while (held := self._try_lock()) is not None:
+            if time.monotonic() >= deadline:
+                raise DeployError(
+                    f"another release of {self.environment} is running ({held['owner']}, since "
+                    f"{held.get('since', '?')}); waited {self.config.lock_wait_minutes:g} min"
+                )
+            self.log(f"waiting for the release of {self.environment} held by {held['owner']}")
+            self.sleep(self.config.poll_seconds)
+        try:
+            yield
+        finally:
+            self.clients.ssm.delete_parameter(Name=self.lock_name)
+
+    # -- AWS reads ------------------------------------------------------------------------
 
     def _service(self) -> dict[str, Any]:
-        found = self.clients.ecs.describe_services(
-            cluster=self.config.cluster, services=[self.config.service]
-        )["services"]
-        if not found:
+        found = self.clients.ecs.describe_services(cluster=self.prefix, services=[self.prefix])[
+            "services"
+        ]
+        if not found or found[0].get("status") == "INACTIVE":
             raise DeployError(
-                f"ECS service {self.config.service!r} not found in cluster "
-                f"{self.config.cluster!r}: create the stack in infra/aws first"
+                f"ECS service {self.prefix!r} not found in {self.environment}: create the "
+                f"environment's stack first (make aws-bootstrap ENVIRONMENT={self.environment})"
             )
         service: dict[str, Any] = found[0]
         return service
 
-    def _rules(self) -> tuple[str, str]:
-        """(production rule, test rule) ARNs from the service's load balancer configuration."""
+    def _load_balancing(self) -> dict[str, Any]:
         for balancer in self._service().get("loadBalancers", []):
             advanced = balancer.get("advancedConfiguration") or {}
             if advanced.get("productionListenerRule") and advanced.get("testListenerRule"):
-                return advanced["productionListenerRule"], advanced["testListenerRule"]
+                return {**advanced, "targetGroupArn": balancer["targetGroupArn"]}
         raise DeployError(
             "the service has no blue/green load balancer configuration "
             "(advancedConfiguration with production and test listener rules)"
@@ -206,159 +251,333 @@ class AwsPlatform:
 
     def traffic(self) -> dict[str, dict[str, int]]:
         """Weights per target group of the production and test listener rules."""
-        production, test = self._rules()
+        advanced = self._load_balancing()
+        production, test = advanced["productionListenerRule"], advanced["testListenerRule"]
         rules = self.clients.elbv2.describe_rules(RuleArns=[production, test])["Rules"]
         by_arn = {rule["RuleArn"]: forward_weights(rule.get("Actions", [])) for rule in rules}
         return {"production": by_arn.get(production, {}), "test": by_arn.get(test, {})}
 
-    def test_url(self) -> str:
-        """The load balancer's test listener (or config aws.test_url)."""
-        if self.config.test_url:
-            return self.config.test_url.rstrip("/")
-        balancers = self.clients.elbv2.describe_load_balancers(Names=[self.config.load_balancer])
-        dns = balancers["LoadBalancers"][0]["DNSName"]
-        return f"http://{dns}:{self.config.test_listener_port}"
+    def _idle_target_group(self) -> str:
+        """The target group production does not use: where ECS starts green.
 
-    def image_uri(self, digest: str) -> str:
-        """`<repository uri>@<digest>`, after checking that ECR holds that image."""
-        if not digest.startswith("sha256:"):
-            raise DeployError(f"--image-digest must look like sha256:<hex>, got {digest!r}")
-        ecr = self.clients.ecr
-        try:
-            ecr.describe_images(
-                repositoryName=self.config.repository, imageIds=[{"imageDigest": digest}]
-            )
-        except ecr.exceptions.ImageNotFoundException as err:
-            raise DeployError(f"{self.config.repository}@{digest} is not in ECR") from err
-        repository = ecr.describe_repositories(repositoryNames=[self.config.repository])
-        return f"{repository['repositories'][0]['repositoryUri']}@{digest}"
+        ECS alternates the two groups from release to release, so green is
+        found from the production rule's weights, not from the service's fields.
+        """
+        advanced = self._load_balancing()
+        groups = (advanced["targetGroupArn"], advanced["alternateTargetGroupArn"])
+        production = self.traffic()["production"]
+        idle = [str(group) for group in groups if production.get(group, 0) == 0]
+        return idle[0] if idle else str(groups[1])
+
+    def _dns_name(self) -> str:
+        found = self.clients.elbv2.describe_load_balancers(Names=[self.prefix])["LoadBalancers"]
+        return str(found[0]["DNSName"])
+
+    def test_url(self) -> str:
+        """The load balancer's test listener (or MLOPS_DEPLOY_TEST_URL)."""
+        if self.endpoints.test_url:
+            return self.endpoints.test_url.rstrip("/")
+        return f"http://{self._dns_name()}:{self.config.test_listener_port}"
+
+    @property
+    def production_url(self) -> str:
+        """The load balancer's production listener (or MLOPS_DEPLOY_PRODUCTION_URL)."""
+        if self.endpoints.production_url:
+            return self.endpoints.production_url.rstrip("/")
+        listeners = self.clients.elbv2.describe_listeners(
+            LoadBalancerArn=self.clients.elbv2.describe_load_balancers(Names=[self.prefix])[
+                "LoadBalancers"
+            ][0]["LoadBalancerArn"]
+        )["Listeners"]
+        secure = any(listener.get("Protocol") == "HTTPS" for listener in listeners)
+        return f"{'https' if secure else 'http'}://{self._dns_name()}"
+
+    def check_image(self, image: str) -> str:
+        """The image reference, after checking that ECR holds it (other registries: as given)."""
+        repository, digest = split_image(image)
+        host, _, name = repository.partition("/")
+        if ECR_HOST.match(host):
+            ecr = self.clients.ecr
+            try:
+                ecr.describe_images(repositoryName=name, imageIds=[{"imageDigest": digest}])
+            except (
+                ecr.exceptions.ImageNotFoundException,
+                ecr.exceptions.RepositoryNotFoundException,
+            ) as err:
+                raise DeployError(f"{repository}@{digest} is not in ECR") from err
+        return f"{repository}@{digest}"
 
     def _describe(self) -> dict[str, Any]:
         arn = self.state["candidate"]["deployment"]
         found = self.clients.deployments.describe_service_deployments(serviceDeploymentArns=[arn])
         deployment: dict[str, Any] = found["serviceDeployments"][0]
-        self._deployment = deployment
         return deployment
 
-    def _paused_hook(self, deployment: dict[str, Any]) -> str | None:
+    @staticmethod
+    def _paused_at(deployment: dict[str, Any], stage: str | None = None) -> str | None:
+        """The hook id ECS waits on (at `stage` if given), or None."""
+        if stage is not None and deployment.get("lifecycleStage") != stage:
+            return None
         for hook in deployment.get("lifecycleHookDetails", []):
             if hook.get("targetType") == "PAUSE" and hook.get("status") == "AWAITING_ACTION":
                 return str(hook["hookId"])
         return None
+
+    def _answer(self, hook: str, action: str) -> None:
+        self.clients.deployments.continue_service_deployment(
+            serviceDeploymentArn=self.state["candidate"]["deployment"], hookId=hook, action=action
+        )
 
     def _find_deployment(self, task_definition: str) -> str:
         """The service deployment that ECS started for `task_definition`."""
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             listed = self.clients.deployments.list_service_deployments(
-                cluster=self.config.cluster,
-                service=self.config.service,
-                status=["PENDING", "IN_PROGRESS"],
+                cluster=self.prefix, service=self.prefix, status=["PENDING", "IN_PROGRESS"]
             )["serviceDeployments"]
             if listed:
-                newest = max(listed, key=lambda brief: brief.get("createdAt") or 0)
+                newest = max(listed, key=lambda brief: str(brief.get("createdAt") or ""))
                 return str(newest["serviceDeploymentArn"])
             self.sleep(self.config.poll_seconds)
         raise ReleaseError(f"ECS started no deployment for {task_definition}")
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    def _alarm_states(self) -> dict[str, tuple[str, str]]:
+        found = self.clients.cloudwatch.describe_alarms(AlarmNames=alarm_names(self.prefix))
+        return {
+            alarm["AlarmName"]: (alarm.get("StateValue", ""), alarm.get("StateReason", ""))
+            for alarm in found.get("MetricAlarms", [])
+        }
+
+    def _alarms_firing(self) -> list[str]:
+        return [
+            f"{name} ({reason})".strip()
+            for name, (state, reason) in self._alarm_states().items()
+            if state == "ALARM" and name not in self._ignored_alarms
+        ]
+
+    def _green_requests(self) -> tuple[int, int]:
+        """(requests, load balancer 5xx) of green's target group since the deployment started."""
+        candidate = self.state.get("candidate") or {}
+        green = candidate.get("green_target_group")
+        if not green:
+            return 0, 0
+        started = datetime.fromisoformat(candidate["started_at"]) - timedelta(minutes=1)
+        dimensions = [
+            {"Name": "TargetGroup", "Value": green.split(":", 5)[-1]},
+            {"Name": "LoadBalancer", "Value": candidate["load_balancer"]},
+        ]
+        totals = []
+        for metric in ("RequestCount", "HTTPCode_Target_5XX_Count"):
+            points = self.clients.cloudwatch.get_metric_statistics(
+                Namespace="AWS/ApplicationELB",
+                MetricName=metric,
+                Dimensions=dimensions,
+                StartTime=started,
+                EndTime=datetime.now(UTC) + timedelta(minutes=1),
+                Period=60,
+                Statistics=["Sum"],
+            )["Datapoints"]
+            totals.append(int(sum(point.get("Sum", 0) for point in points)))
+        return totals[0], totals[1]
+
+    # -- the validation window: the runner's address on the test listener -----------------
+
+    def _validation_group(self) -> str:
+        name = f"{self.prefix}-validation"
+        found = self.clients.ec2.describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": [name]}]
+        )["SecurityGroups"]
+        if not found:
+            raise DeployError(f"security group {name} not found: update the environment's stack")
+        return str(found[0]["GroupId"])
+
+    def runner_cidr(self) -> str:
+        """This runner's public address as /32 (MLOPS_DEPLOY_RUNNER_CIDR overrides it)."""
+        if self.endpoints.runner_cidr:
+            return self.endpoints.runner_cidr
+        try:
+            with urllib.request.urlopen(RUNNER_ADDRESS_URL, timeout=10) as response:
+                address = response.read().decode().strip()
+        except OSError as err:
+            raise DeployError(
+                f"cannot learn this runner's public address from {RUNNER_ADDRESS_URL} ({err}); "
+                "set MLOPS_DEPLOY_RUNNER_CIDR"
+            ) from err
+        return f"{address}/32"
+
+    def _permission(self, cidr: str, note: str = "") -> dict[str, Any]:
+        port = self.config.test_listener_port
+        ip_range = {"CidrIp": cidr, **({"Description": note} if note else {})}
+        return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [ip_range]}
+
+    def sweep_ingress(self, *, everything: bool = False) -> list[str]:
+        """Remove the validation rules that expired (all of them with `everything`)."""
+        group = self._validation_group()
+        described = self.clients.ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+        now = datetime.now(UTC)
+        removed = []
+        for permission in described[0].get("IpPermissions", []):
+            for ip_range in permission.get("IpRanges", []):
+                note = ip_range.get("Description", "")
+                if not note.startswith(INGRESS_NOTE):
+                    continue
+                expires = datetime.fromisoformat(note.removeprefix(INGRESS_NOTE))
+                if everything or expires < now:
+                    self.clients.ec2.revoke_security_group_ingress(
+                        GroupId=group, IpPermissions=[self._permission(ip_range["CidrIp"])]
+                    )
+                    removed.append(ip_range["CidrIp"])
+        return removed
+
+    def open_ingress(self) -> str:
+        """Let this runner reach the test listener, for at most `ingress_minutes`."""
+        cidr = self.runner_cidr()
+        expires = datetime.now(UTC) + timedelta(minutes=self.config.ingress_minutes)
+        note = INGRESS_NOTE + expires.isoformat(timespec="seconds")
+        ec2 = self.clients.ec2
+        try:
+            ec2.authorize_security_group_ingress(
+                GroupId=self._validation_group(), IpPermissions=[self._permission(cidr, note)]
+            )
+        except ec2.exceptions.ClientError as err:
+            if "Duplicate" not in str(err):
+                raise
+        self.log(f"test listener open to {cidr} until {expires:%H:%M} UTC")
+        return cidr
+
+    # -- lifecycle --------------------------------------------------------------------------
 
     def recover(self) -> list[str]:
-        """Settle a release that an earlier run left in flight.
+        """Close leftover validation windows; settle a release an earlier run left in flight.
 
-        Paused at the validation hook: nobody vouched for green, so roll it back.
-        Past the hook: ECS owns it (it watches the alarms), so wait for its end.
+        Paused at a hook: nobody vouched for green, so roll it back.
+        Otherwise ECS owns it (it watches the alarms): wait for its end.
         """
+        notes = [f"removed the expired validation rule for {c}" for c in self.sweep_ingress()]
         candidate = self.state.get("candidate")
         if not candidate or not candidate.get("deployment"):
             self.state["candidate"] = None
-            return []
+            return notes
         deployment = self._describe()
-        status = deployment.get("status", "")
-        note = f"release {candidate['version']} of an interrupted run was {status}"
-        hook = self._paused_hook(deployment)
+        note = (
+            f"release {candidate['release']} of an interrupted run was {deployment.get('status')}"
+        )
+        hook = self._paused_at(deployment)
         if hook is not None:
-            self.clients.deployments.continue_service_deployment(
-                serviceDeploymentArn=candidate["deployment"], hookId=hook, action="ROLLBACK"
-            )
-            note = f"rolled back release {candidate['version']} left paused by an interrupted run"
+            self._answer(hook, "ROLLBACK")
+            note = f"rolled back release {candidate['release']} left paused by an interrupted run"
         final = self._wait_finished()
         if final == "SUCCESSFUL":
-            self.promote()
+            self._record_live()
         else:
             self.state["candidate"] = None
         self._save(note)
-        return [f"{note} (now {final})"]
+        return [*notes, f"{note} (now {final})"]
 
     def live_version(self) -> str | None:
-        """Version of the live release, from the state file."""
+        """Identity of the live release."""
         live = self.state.get("live") or {}
-        return live.get("version")
+        return live.get("release")
 
     def plan(self, policy: Policy) -> list[TrafficStep]:
-        """One step: ECS runs the canary/linear steps and the bake, this command watches."""
-        return [TrafficStep(100, None)]
+        """ECS's canary/linear steps (watched until its bake hook), then the release's own bake.
+
+        The first release has no blue to compare with (its target group is empty):
+        it goes all at once, then bakes.
+        """
+        bake = TrafficStep(100, policy.bake_seconds)
+        if list(policy.steps) == [100] or not self.live_version():
+            return [bake]
+        return [TrafficStep(policy.steps[0], None), bake]
 
     def start_green(self, release: Release) -> None:
         """New task-definition revision with the image by digest, then update_service."""
-        image = self.image_uri(release.source)
+        image = self.check_image(release.source)
         service = self._service()
         current = service["taskDefinition"]
         definition = self.clients.ecs.describe_task_definition(taskDefinition=current)[
             "taskDefinition"
         ]
         name = self.config.container
+        if all(c["name"] != name for c in definition["containerDefinitions"]):
+            raise DeployError(f"task definition {current} has no container {name!r}")
         containers = [
             {**c, "image": image} if c["name"] == name else c
             for c in definition["containerDefinitions"]
         ]
-        if all(c["name"] != name for c in containers):
-            raise DeployError(f"task definition {current} has no container {name!r}")
         keys = (
             "family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes",
-            "requiresCompatibilities", "cpu", "memory", "runtimePlatform",
+            "requiresCompatibilities", "runtimePlatform",
         )  # fmt: skip
         registered = self.clients.ecs.register_task_definition(
             **{k: definition[k] for k in keys if definition.get(k) is not None},
+            cpu=self.config.cpu,
+            memory=self.config.memory,
             containerDefinitions=containers,
         )["taskDefinition"]["taskDefinitionArn"]
+        states = self._alarm_states()
+        self._ignored_alarms = {n for n, (state, _) in states.items() if state == "ALARM"}
+        for alarm in sorted(self._ignored_alarms):
+            self.log(f"alarm {alarm} already fires (blue's doing): not held against green")
+        green = self._idle_target_group()
+        balancer = self.clients.elbv2.describe_load_balancers(Names=[self.prefix])["LoadBalancers"][
+            0
+        ]["LoadBalancerArn"]
         self.state["candidate"] = {
+            "release": release.identity,
             "version": release.version,
+            "revision": release.revision,
             "image": image,
             "task_definition": registered,
             "previous_task_definition": current,
             "deployment": None,
+            "started_at": datetime.now(UTC).isoformat(),
+            "green_target_group": green,
+            "load_balancer": balancer.split(":loadbalancer/", 1)[-1],
         }
-        self._save(f"registered {registered} for {release.version}")
-        self.clients.ecs.update_service(
-            cluster=self.config.cluster,
-            service=self.config.service,
-            taskDefinition=registered,
-            deploymentConfiguration=deployment_configuration(
-                self.policy, self.config.alarms, self.config.hook_timeout_minutes
+        self._save(f"registered {registered} for {release.identity}")
+        update: dict[str, Any] = {
+            "cluster": self.prefix,
+            "service": self.prefix,
+            "taskDefinition": registered,
+            "deploymentConfiguration": deployment_configuration(
+                self.policy.steps if self.live_version() else (100,),
+                self.policy.step_seconds,
+                self.policy.bake_seconds,
+                alarms=[a for a in alarm_names(self.prefix) if a not in self._ignored_alarms],
+                alarm_window_minutes=self.config.alarm_window_minutes,
+                hook_timeout_minutes=self.config.hook_timeout_minutes,
             ),
-        )
+        }
+        if not service.get("desiredCount"):
+            update["desiredCount"] = self.config.min_tasks  # the first release starts the service
+        self.clients.ecs.update_service(**update)
         self.state["candidate"]["deployment"] = self._find_deployment(registered)
         self._save(f"ECS deployment {self.state['candidate']['deployment']} started")
 
-    def wait_green_ready(self, timeout_seconds: float) -> None:
-        """Wait until ECS paused after shifting test traffic to green."""
-        deadline = time.monotonic() + max(timeout_seconds, self.config.timeout_minutes * 60)
+    def _wait_for(self, stage: str, what: str) -> str:
+        """Block until ECS pauses at `stage`; ReleaseError if it ends or rolls back first."""
+        deadline = time.monotonic() + self.config.timeout_minutes * 60
         while time.monotonic() < deadline:
             deployment = self._describe()
             status = deployment.get("status", "")
             if status in FINISHED or status in ROLLING_BACK:
                 raise ReleaseError(
-                    f"ECS ended the deployment before validation: {status} "
+                    f"ECS ended the deployment before {what}: {status} "
                     f"{deployment.get('statusReason', '')}".strip()
                 )
-            if self._paused_hook(deployment) is not None:
-                return
+            hook = self._paused_at(deployment, stage)
+            if hook is not None:
+                return hook
             self.sleep(self.config.poll_seconds)
-        raise ReleaseError("green did not reach the test-traffic stage in time")
+        raise ReleaseError(f"ECS did not reach {what} in {self.config.timeout_minutes:g} min")
+
+    def wait_green_ready(self, timeout_seconds: float) -> None:
+        """Wait until ECS paused after shifting test traffic to green."""
+        self._wait_for(VALIDATION_STAGE, "validation")
 
     def route_test_traffic(self) -> str:
-        """ECS already moved the test rule; check it no longer points where production does."""
+        """ECS moved the test rule; check it left blue, then open it to this runner."""
         traffic = self.traffic()
         production = {arn for arn, weight in traffic["production"].items() if weight > 0}
         test = {arn for arn, weight in traffic["test"].items() if weight > 0}
@@ -367,54 +586,93 @@ class AwsPlatform:
                 "the test listener rule still sends traffic to the production target group; "
                 "validation would test blue"
             )
+        self.open_ingress()
         return self.test_url()
 
     def shift(self, percent: int) -> None:
-        """Release the pause: ECS shifts production traffic with the configured strategy."""
-        hook = self._paused_hook(self._describe())
-        if hook is None:
-            raise ReleaseError("the deployment is no longer paused at the validation hook")
-        self.clients.deployments.continue_service_deployment(
-            serviceDeploymentArn=self.state["candidate"]["deployment"],
-            hookId=hook,
-            action="CONTINUE",
-        )
-        self.log("validation passed: ECS continues (production traffic shift, then bake)")
-
-    def _alarms_firing(self) -> list[str]:
-        if not self.config.alarms:
-            return []
-        found = self.clients.cloudwatch.describe_alarms(AlarmNames=list(self.config.alarms))
-        return [
-            f"{alarm['AlarmName']} ({alarm.get('StateReason', '')})".strip()
-            for alarm in found.get("MetricAlarms", [])
-            if alarm.get("StateValue") == "ALARM"
-        ]
+        """Answer the validation hook (ECS starts the production shift); at 100 % wait for it."""
+        deployment = self._describe()
+        hook = self._paused_at(deployment, VALIDATION_STAGE)
+        if hook is not None:
+            removed = self.sweep_ingress(everything=True)
+            self.log(f"test listener closed again ({', '.join(removed) or 'no rule left'})")
+            self._answer(hook, "CONTINUE")
+            self.log("validation passed: ECS shifts production traffic")
+        if percent == 100:
+            self._wait_for(BAKE_STAGE, "the bake")
+            self.log("ECS moved all production traffic to green and waits for the bake")
 
     def observe(self) -> Observation:
-        """CloudWatch alarms and the deployment's status; ECS's own rollback is an alarm too."""
+        """Alarms, green's request counts, ECS's status; paused at the bake hook = settled."""
         deployment = self._describe()
         status = deployment.get("status", "")
         alarms = self._alarms_firing()
-        if status in ROLLING_BACK or status == "STOPPED":
+        if status in ROLLING_BACK or status in FINISHED:
             alarms.append(f"ECS {status}: {deployment.get('statusReason', '')}".strip())
-        return Observation(alarms=tuple(alarms), settled=status == "SUCCESSFUL")
+        requests, errors = self._green_requests()
+        settled = self._paused_at(deployment, BAKE_STAGE) is not None
+        return Observation(requests=requests, errors=errors, alarms=tuple(alarms), settled=settled)
 
-    def promote(self) -> None:
-        """Record the release as live."""
+    def _record_live(self) -> None:
         candidate = self.state.get("candidate") or {}
         self.state["previous"] = self.state.get("live")
         self.state["live"] = {
-            "version": candidate.get("version"),
-            "image": candidate.get("image"),
-            "task_definition": candidate.get("task_definition"),
-        }
+            key: candidate.get(key) for key in ("release", "version", "revision", "image")
+        } | {"task_definition": candidate.get("task_definition")}
         self.state["candidate"] = None
-        self.state["last"] = {"version": candidate.get("version"), "outcome": "released"}
-        self._save(f"released {candidate.get('version')} ({candidate.get('task_definition')})")
+        self.state["last"] = {"release": candidate.get("release"), "outcome": "released"}
+
+    def promote(self) -> None:
+        """Answer the bake hook; ECS bakes with the alarms armed; wait for its final word."""
+        hook = self._paused_at(self._describe(), BAKE_STAGE)
+        if hook is None:
+            raise ReleaseError("the deployment is no longer paused at the bake hook")
+        self._answer(hook, "CONTINUE")
+        self.log("bake passed: ECS bakes with the alarms armed, then retires blue")
+        deadline = time.monotonic() + self.config.timeout_minutes * 60
+        while time.monotonic() < deadline:
+            deployment = self._describe()
+            status = deployment.get("status", "")
+            if status == "SUCCESSFUL":
+                break
+            firing = self._alarms_firing()
+            if status in FINISHED or status in ROLLING_BACK or firing:
+                reason = deployment.get("statusReason", "") or "; ".join(firing)
+                raise ReleaseError(f"ECS's bake failed: {status} {reason}".strip())
+            self.sleep(self.config.poll_seconds)
+        else:
+            raise ReleaseError("ECS did not finish its bake in time")
+        self._record_live()
+        self._tag_releases()
+        self._save(f"released {self.live_version()} ({self.state['live']['task_definition']})")
+
+    def _tag_releases(self) -> None:
+        """ECR only: tag the live and previous images `<env>-live`, `<env>-previous`.
+
+        The repository's lifecycle rule never expires those tags, so neither the
+        running image nor the one a rollback needs can disappear.
+        """
+        ecr = self.clients.ecr
+        for key in ("live", "previous"):
+            image = (self.state.get(key) or {}).get("image") or ""
+            repository, _, digest = image.partition("@")
+            host, _, name = repository.partition("/")
+            if not ECR_HOST.match(host) or not digest:
+                continue
+            try:
+                found = ecr.batch_get_image(repositoryName=name, imageIds=[{"imageDigest": digest}])
+                ecr.put_image(
+                    repositoryName=name,
+                    imageManifest=found["images"][0]["imageManifest"],
+                    imageTag=f"{self.environment}-{key}",
+                    imageDigest=digest,
+                )
+            except Exception as err:  # a missing label must not fail a release that went live
+                if "ImageAlreadyExists" not in str(err):
+                    self.log(f"could not tag {image} as {self.environment}-{key}: {err}")
 
     def retire_blue(self) -> None:
-        """ECS retired blue at the end of the bake (CLEAN_UP stage); nothing left to do."""
+        """ECS retired blue at the end of its bake (CLEAN_UP stage); nothing left to do."""
 
     def _wait_finished(self) -> str:
         deadline = time.monotonic() + self.config.timeout_minutes * 60
@@ -426,57 +684,60 @@ class AwsPlatform:
         return "unknown (timed out waiting)"
 
     def abort(self, reason: str) -> None:
-        """Roll the ECS deployment back (from the pause hook or during the bake), wait for it."""
+        """Roll the ECS deployment back (at a hook or during a shift or bake), wait for the end."""
         candidate = self.state.get("candidate") or {}
         arn = candidate.get("deployment")
         final = "never started"
         if arn:
             deployment = self._describe()
             status = deployment.get("status", "")
-            hook = self._paused_hook(deployment)
+            hook = self._paused_at(deployment)
             if hook is not None:
-                self.clients.deployments.continue_service_deployment(
-                    serviceDeploymentArn=arn, hookId=hook, action="ROLLBACK"
-                )
+                self._answer(hook, "ROLLBACK")
             elif status not in FINISHED and status not in ROLLING_BACK:
                 self.clients.deployments.stop_service_deployment(
                     serviceDeploymentArn=arn, stopType="ROLLBACK"
                 )
             final = self._wait_finished()
+        self.sweep_ingress(everything=True)
         self.state["candidate"] = None
         self.state["last"] = {
-            "version": candidate.get("version"),
+            "release": candidate.get("release"),
             "outcome": f"rolled back ({final})",
             "reason": reason,
         }
-        self._save(f"rolled back {candidate.get('version')}: {reason} -> {final}")
+        self._save(f"rolled back {candidate.get('release')}: {reason} -> {final}")
 
-    # -- other commands ----------------------------------------------------------------------
+    # -- other commands -------------------------------------------------------------------
 
     def previous_release(self) -> Release:
-        """The image before the live one, for `deploy rollback`."""
+        """The release before the live one, for `deploy rollback`."""
         previous = self.state.get("previous")
         if not previous or not previous.get("image"):
-            raise DeployError("nothing to roll back to: no earlier release is recorded")
-        digest = str(previous["image"]).rpartition("@")[2]
-        return Release(version=str(previous["version"]), source=digest)
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """ECS allows one service deployment at a time; nothing more to hold here."""
-        yield
+            raise DeployError(f"nothing to roll back to: no earlier release of {self.environment}")
+        return Release(
+            version=str(previous["version"]),
+            source=str(previous["image"]),
+            revision=str(previous.get("revision") or ""),
+        )
 
     def stop_all(self) -> list[str]:
         """Not the release's job on AWS: the stack owns the service."""
-        raise DeployError("`deploy stop` is local only: delete the CloudFormation stack instead")
+        raise DeployError("`deploy stop` is local only: delete the environment's stack instead")
 
     def status(self) -> dict[str, Any]:
-        """The state file plus the live traffic split read from the load balancer."""
+        """The release state from SSM plus what ECS and the load balancer say now."""
+        service = self._service()
         return {
             "platform": self.name,
+            "environment": self.environment,
+            "service": self.prefix,
             "live": self.state.get("live"),
+            "previous": self.state.get("previous"),
             "in flight": self.state.get("candidate"),
             "last": self.state.get("last"),
+            "task definition": service.get("taskDefinition"),
+            "desired tasks": service.get("desiredCount"),
             "traffic": self.traffic(),
             "alarms firing": self._alarms_firing(),
             "history": self.state.get("history", [])[-5:],

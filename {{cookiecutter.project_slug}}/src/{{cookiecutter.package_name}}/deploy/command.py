@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..commands import Command
-from ..contract.model import load_contract
+from ..contract.model import load_contract, training_data_path
 from ..errors import DeployError
 from ..layout import METADATA_FILE, ModelMetadata
 from ..serving.payloads import sample_rows
@@ -21,6 +23,7 @@ from ..settings import Settings
 from .config import DeployConfig, load_deploy_config
 from .health import HealthLimits
 from .lifecycle import Clock, Outcome, Platform, Policy, Release, SystemClock, run_release
+from .traffic import ProbeTraffic
 from .validation import http_validator
 
 if TYPE_CHECKING:
@@ -35,8 +38,14 @@ class DeployRequest:
     action: str = "release"  # release | status | rollback | stop
     platform: str = "local"
     model_dir: Path | None = None
-    image_digest: str | None = None
+    image: str | None = None
     model_version: str | None = None
+    git_revision: str | None = None
+    environment: str = "staging"
+    github_repository: str = ""
+    vpc_id: str = ""
+    subnet_ids: tuple[str, ...] = ()
+    certificate_arn: str = ""
     fault: str = ""
     production_port: int | None = None
     test_port: int | None = None
@@ -77,11 +86,32 @@ def local_release(settings: Settings, request: DeployRequest) -> Release:
     return Release(version=version, source=str(folder.resolve()), fault=request.fault)
 
 
-def aws_release(request: DeployRequest) -> Release:
-    """The image to release on AWS and the version it must report."""
-    if not request.image_digest or not request.model_version:
-        raise DeployError("--platform aws needs --image-digest sha256:… and --model-version")
-    return Release(version=request.model_version, source=request.image_digest)
+def head_revision(settings: Settings) -> str:
+    """The commit this checkout is at (GITHUB_SHA in a workflow), '' outside git."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"]
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=settings.project_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def aws_release(settings: Settings, request: DeployRequest) -> Release:
+    """The image to release on AWS and the identity (model version, commit) it must report."""
+    if not request.image or not request.model_version:
+        raise DeployError(
+            "--platform aws needs --image <repository>@sha256:… and --model-version "
+            "(make deploy-aws: IMAGE and MODEL_VERSION, the build job's outputs)"
+        )
+    revision = request.git_revision or head_revision(settings)
+    return Release(version=request.model_version, source=request.image, revision=revision)
 
 
 def print_outcome(outcome: Outcome) -> None:
@@ -105,9 +135,27 @@ def execute(
 ) -> Outcome:
     """Run the lifecycle with the HTTP validator and print how it went."""
     contract = load_contract(settings.contract_path)
-    rows = sample_rows(settings.data_path, contract, config.validation.smoke_predictions, seed=11)
-    validate = http_validator(settings, rows, config.validation.load)
-    outcome = run_release(platform, release, policy=policy, validate=validate, clock=clock, log=log)
+    data = training_data_path(settings, contract)
+    rows = sample_rows(data, contract, config.validation.smoke_predictions, seed=11)
+    load = config.validation.load
+    if platform.name == "aws" and load is not None:
+        # Validation crosses the internet from the runner: a latency gate calibrated for it.
+        load = {
+            **load,
+            "max_p95_ms": config.aws.validation_max_p95_ms,
+            "min_requests": config.aws.validation_min_requests,
+        }
+    validate = http_validator(settings, rows, load)
+    probe_rows = sample_rows(data, contract, 50, seed=23)
+    probe = ProbeTraffic(
+        platform.production_url,
+        probe_rows,
+        config.probe.rate_per_second,
+        config.probe.timeout_seconds,
+    )
+    outcome = run_release(
+        platform, release, policy=policy, validate=validate, clock=clock, log=log, probe=probe
+    )
     print_outcome(outcome)
     return outcome
 
@@ -146,20 +194,25 @@ def run_platform(
             stopped = platform.stop_all()
         log(f"stopped: {', '.join(stopped) or 'nothing was running'}")
         return 0
+    requested = None
+    if request.action != "rollback":  # a bad request is refused before anything is touched
+        requested = (
+            aws_release(settings, request)
+            if platform.name == "aws"
+            else local_release(settings, request)
+        )
     with platform.locked():
         for note in platform.recover():
             log(f"recovered: {note}")
-        if request.action == "rollback":
+        if requested is None:
             release = platform.previous_release()
             log(f"rolling back to {release.version} through a full blue/green release")
         else:
-            release = (
-                aws_release(request) if platform.name == "aws" else local_release(settings, request)
-            )
-            if platform.live_version() == release.version and not request.force:
-                log(f"{release.version} is already live")
+            release = requested
+            if platform.live_version() == release.identity and not request.force:
+                log(f"{release.identity} is already live")
                 return 0
-        log(f"releasing {release.version} on {platform.name}")
+        log(f"releasing {release.identity} on {platform.name}")
         outcome = execute(settings, config, platform, release, policy=policy, clock=clock)
     log(f"production serves {platform.live_version()}")
     return 0 if outcome.released else 1
@@ -178,14 +231,20 @@ def run_configured(
     policy = policy_from(config)
     platform: Platform
     if request.platform == "aws":
-        from .aws import AwsClients, AwsPlatform
+        from .aws import AwsClients, AwsPlatform, Endpoints
 
         policy = replace(policy, poll_seconds=config.aws.poll_seconds)
+        region = os.environ.get("AWS_REGION") or config.aws.region
         platform = AwsPlatform(
-            settings,
             config.aws,
-            clients or AwsClients.create(config.aws.region),
+            request.environment,
+            clients or AwsClients.create(region),
             policy=policy,
+            endpoints=Endpoints(
+                test_url=settings.deploy_test_url,
+                production_url=settings.deploy_production_url,
+                runner_cidr=settings.deploy_runner_cidr,
+            ),
             log=log,
             sleep=clock.sleep,
         )
@@ -194,9 +253,52 @@ def run_configured(
     return run_platform(settings, config, platform, request, policy=policy, clock=clock)
 
 
+def run_bootstrap(settings: Settings, config: DeployConfig, request: DeployRequest) -> int:
+    """`deploy bootstrap`: both stacks of one environment, then the GitHub variables."""
+    import boto3
+
+    from .bootstrap import (
+        Bootstrap,
+        BootstrapRequest,
+        gh_ready,
+        github_repository,
+        print_variables,
+        set_with_gh,
+    )
+
+    config.aws.prefix(request.environment)  # unknown environment: one clear error first
+    region = os.environ.get("AWS_REGION") or config.aws.region
+    repository = request.github_repository or github_repository(settings.project_dir)
+    bootstrap = Bootstrap(
+        boto3.session.Session(region_name=region), config.aws, settings.project_dir / "infra/aws"
+    )
+    variables = bootstrap.run(
+        BootstrapRequest(
+            environment=request.environment,
+            github_repository=repository,
+            vpc_id=request.vpc_id,
+            subnet_ids=request.subnet_ids,
+            certificate_arn=request.certificate_arn,
+        ),
+        repository,
+        region,
+    )
+    print_variables(variables, repository, print)
+    if not gh_ready():
+        print("gh is not installed or not logged in: set the variables above by hand")
+        return 0
+    failed = set_with_gh(variables, repository)
+    print(f"gh: set {len(variables) - len(failed)} of {len(variables)} variables", end="")
+    print(f" (failed: {', '.join(failed)})" if failed else "")
+    return 1 if failed else 0
+
+
 def run_deploy(settings: Settings, request: DeployRequest) -> int:
     """Dispatch `deploy <action> --platform <name>` with config/deploy.yaml."""
-    return run_configured(settings, load_deploy_config(settings.deploy_config_path), request)
+    if request.action == "bootstrap":
+        return run_bootstrap(settings, load_deploy_config(settings.deploy_config_path), request)
+    config = load_deploy_config(settings.deploy_config_path, request.platform)
+    return run_configured(settings, config, request)
 
 
 def _deploy(args: argparse.Namespace, settings: Settings) -> int:
@@ -206,8 +308,14 @@ def _deploy(args: argparse.Namespace, settings: Settings) -> int:
             action=args.action,
             platform=args.platform,
             model_dir=args.model_dir,
-            image_digest=args.image_digest,
+            image=args.image,
             model_version=args.model_version,
+            git_revision=args.git_revision,
+            environment=args.environment,
+            github_repository=args.github_repository,
+            vpc_id=args.vpc_id,
+            subnet_ids=tuple(s for s in args.subnet_ids.split(",") if s),
+            certificate_arn=args.certificate_arn,
             fault=args.fault,
             production_port=args.production_port,
             test_port=args.test_port,
@@ -220,10 +328,11 @@ def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action",
         nargs="?",
-        choices=["release", "status", "rollback", "stop"],
+        choices=["release", "status", "rollback", "stop", "bootstrap"],
         default="release",
         help="release (default) a new version, show the status, roll back to the previous "
-        "release, or stop everything the local platform runs",
+        "release, stop everything the local platform runs, or (aws) create the stacks of "
+        "--environment and print the GitHub variables",
     )
     parser.add_argument("--platform", choices=["local", "aws"], default="local")
     parser.add_argument(
@@ -234,12 +343,30 @@ def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the version /version must report (default: from the model's metadata)",
     )
-    parser.add_argument("--image-digest", default=None, help="aws: image to release (sha256:…)")
+    parser.add_argument(
+        "--image", default=None, help="aws: image to release, <repository>@sha256:… (by digest)"
+    )
+    parser.add_argument(
+        "--git-revision",
+        default=None,
+        help="aws: the commit the image was built from (default: GITHUB_SHA or git HEAD)",
+    )
+    parser.add_argument(
+        "--environment",
+        default="staging",
+        help="aws: the environment to release to (config aws.environments; default staging)",
+    )
     parser.add_argument(
         "--fault",
         default="",
         help="local rehearsal: MLOPS_FAULT for green (crash, never-ready, error, slow:<ms>)",
     )
+    parser.add_argument(
+        "--github-repository", default="", help="bootstrap: owner/name (default: git origin)"
+    )
+    parser.add_argument("--vpc-id", default="", help="bootstrap: VPC (default: the default VPC)")
+    parser.add_argument("--subnet-ids", default="", help="bootstrap: subnets, comma-separated")
+    parser.add_argument("--certificate-arn", default="", help="bootstrap: ACM certificate (HTTPS)")
     parser.add_argument("--production-port", type=int, default=None, help="local: nginx port")
     parser.add_argument("--test-port", type=int, default=None, help="local: nginx test port")
     parser.add_argument(

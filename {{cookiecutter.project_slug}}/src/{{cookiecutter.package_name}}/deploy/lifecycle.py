@@ -4,6 +4,11 @@
         -> shift production (steps) -> watch each step -> promote -> retire blue
     any failure -> abort: production back on blue, green stopped, reason recorded
 
+While production traffic moves, the release sends its own low-rate probe
+traffic (real rows) through the production route, so every canary step and the
+bake have evidence; a window in which green served fewer requests than the
+minimum is inconclusive, and inconclusive rolls back like a failure.
+
 The order and the failure rule live here once; a `Platform` only knows how to
 do each step on its own infrastructure (nginx and processes, or ECS and an
 ALB). Nothing here touches a file, a socket or a clock directly, so the
@@ -30,8 +35,18 @@ class Release:
     """What is being released and what it must report about itself."""
 
     version: str  # the model version /version must show
-    source: str  # a model folder or an image digest, for humans and the state file
+    source: str  # a model folder or an image by digest, for humans and the state file
     fault: str = ""  # rehearsal only: MLOPS_FAULT for green
+    revision: str = ""  # the git commit /version must show (images carry it)
+
+    @property
+    def identity(self) -> str:
+        """What tells this release from any other: model version, and commit when known.
+
+        Without a tracking server every fresh CI store registers version "1", so the
+        commit is what makes two builds' releases different.
+        """
+        return f"{self.version}@{self.revision[:12]}" if self.revision else self.version
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,22 @@ class Policy:
         ]
 
 
+class Probe(Protocol):
+    """Traffic the release sends through the production route while it watches."""
+
+    def start(self) -> None:
+        """Begin sending (returns at once)."""
+        ...
+
+    def stop(self) -> None:
+        """Stop sending and wait for the sender to finish."""
+        ...
+
+    def counts(self) -> tuple[int, int]:
+        """Cumulative (answered, failed) probe requests so far."""
+        ...
+
+
 class Platform(Protocol):
     """What a platform must do; every method raises ReleaseError for a green-side failure."""
 
@@ -88,6 +119,11 @@ class Platform(Protocol):
 
     def route_test_traffic(self) -> str:
         """Send the test route to green; returns its base URL."""
+        ...
+
+    @property
+    def production_url(self) -> str:
+        """Where production traffic enters (the probes go there)."""
         ...
 
     def shift(self, percent: int) -> None:
@@ -165,9 +201,39 @@ class SystemClock:
         time.sleep(seconds)
 
 
-def watch(platform: Platform, step: TrafficStep, policy: Policy, clock: Clock, log: Log) -> None:
-    """Watch green for one step; ReleaseError as soon as it looks unhealthy."""
-    start = platform.observe()
+def _evidence(
+    start: Observation,
+    now: Observation,
+    probes: tuple[tuple[int, int], tuple[int, int]],
+    percent: int,
+) -> tuple[int, int]:
+    """(requests, errors) green served in the window.
+
+    Its platform's count, or the share of the release's own probes it must have
+    answered, whichever is larger (cloud metrics arrive late).
+    """
+    (answered_0, failed_0), (answered_1, failed_1) = probes
+    share = percent / 100
+    requests = max(now.requests - start.requests, int((answered_1 - answered_0) * share))
+    errors = max(now.errors - start.errors, int((failed_1 - failed_0) * share))
+    return requests, errors
+
+
+def watch(
+    platform: Platform,
+    step: TrafficStep,
+    policy: Policy,
+    clock: Clock,
+    log: Log,
+    *,
+    probe: Probe | None = None,
+) -> None:
+    """Watch green for one step; ReleaseError as soon as it looks unhealthy or proves nothing."""
+
+    def probe_counts() -> tuple[int, int]:
+        return probe.counts() if probe is not None else (0, 0)
+
+    start, probes_at_start = platform.observe(), probe_counts()
     started = clock.now()
     limit = step.watch_seconds if step.watch_seconds is not None else policy.settle_timeout_seconds
     now = start
@@ -182,12 +248,21 @@ def watch(platform: Platform, step: TrafficStep, policy: Policy, clock: Clock, l
         clock.sleep(policy.poll_seconds)
         now = platform.observe()
         problems = judge(start, now, policy.limits)
+        requests, errors = _evidence(start, now, (probes_at_start, probe_counts()), step.percent)
+        if requests and errors / requests > policy.limits.max_error_rate:
+            problems.append(f"probes: {errors} of {requests} failed")
         if problems:
             raise ReleaseError(f"unhealthy at {step.percent} %: " + "; ".join(problems))
         if step.watch_seconds is None and now.settled:
             break
-    seen = now.requests - start.requests
+    seen, _ = _evidence(start, now, (probes_at_start, probe_counts()), step.percent)
     elapsed = clock.now() - started
+    if seen < policy.limits.min_requests:
+        raise ReleaseError(
+            f"inconclusive at {step.percent} %: green served {seen} requests in {elapsed:.1f} s, "
+            f"fewer than bake.min_requests = {policy.limits.min_requests} (probes plus real "
+            "traffic); raise probe.rate_per_second or the step's duration"
+        )
     log(f"{step.percent:>3} % on green: healthy for {elapsed:.1f} s ({seen} requests)")
 
 
@@ -199,9 +274,10 @@ def run_release(
     validate: Validator,
     clock: Clock,
     log: Log,
+    probe: Probe | None = None,
 ) -> Outcome:
     """Take `release` live or leave production exactly where it was."""
-    outcome = Outcome(released=False, version=release.version)
+    outcome = Outcome(released=False, version=release.identity)
     phase_started = clock.now()
 
     def phase(name: str) -> None:
@@ -221,11 +297,17 @@ def run_release(
         if problems:
             raise ReleaseError("validation failed: " + "; ".join(problems))
         log(f"validation passed on the test route {url}")
-        for step in platform.plan(policy):
-            shift_started = clock.now()
-            platform.shift(step.percent)
-            outcome.timings[f"shift to {step.percent} %"] = clock.now() - shift_started
-            watch(platform, step, policy, clock, log)
+        if probe is not None:
+            probe.start()
+        try:
+            for step in platform.plan(policy):
+                shift_started = clock.now()
+                platform.shift(step.percent)
+                outcome.timings[f"shift to {step.percent} %"] = clock.now() - shift_started
+                watch(platform, step, policy, clock, log, probe=probe)
+        finally:
+            if probe is not None:
+                probe.stop()
         phase("traffic shift and bake")
         platform.promote()
     except Exception as err:

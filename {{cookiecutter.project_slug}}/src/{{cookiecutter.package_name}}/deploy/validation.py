@@ -43,6 +43,9 @@ def smoke(
     reported = body.get("model_version") if isinstance(body, dict) else None
     if status != 200 or reported != release.version:
         return [f"/version reports model {reported!r} ({status}), expected {release.version!r}"]
+    revision = body.get("git_revision") if isinstance(body, dict) else None
+    if release.revision and revision != release.revision:
+        return [f"/version reports commit {revision!r}, expected {release.revision!r}"]
     problems = []
     for row in rows:
         status, body = _post(f"{url}/predict", row, timeout)

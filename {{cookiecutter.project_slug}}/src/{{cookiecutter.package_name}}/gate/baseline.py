@@ -21,10 +21,31 @@ from .config import BaselineSource
 Metrics = dict[str, Any]
 
 
-def git_ref_for_pull_request(configured: str) -> str:
-    """In a pull request, GitHub names the target branch in GITHUB_BASE_REF."""
+def git_ref_for_pull_request(configured: str, explicit: str = "") -> str:
+    """The ref holding the baseline metrics.
+
+    `explicit` (MLOPS_BASELINE_REF: CI passes a pull request's base commit, or on
+    main the commit before the push) wins; in a pull request GitHub names the
+    target branch in GITHUB_BASE_REF; else the configured ref.
+    """
+    if explicit:
+        return explicit
     base = os.environ.get("GITHUB_BASE_REF")
     return f"origin/{base}" if base else configured
+
+
+def _commit(ref: str, cwd: Path) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", ref + "^{commit}"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def git_show(ref: str, path: Path, cwd: Path) -> str | None:
@@ -42,15 +63,24 @@ def git_show(ref: str, path: Path, cwd: Path) -> str | None:
     return result.stdout if result.returncode == 0 else None
 
 
-def git_baseline(source: BaselineSource, project_dir: Path) -> tuple[Metrics | None, str]:
-    """Committed metrics on the target branch; falls back to the local branch of that name."""
-    ref = git_ref_for_pull_request(source.git_ref)
+def git_baseline(
+    source: BaselineSource, project_dir: Path, explicit_ref: str = ""
+) -> tuple[Metrics | None, str]:
+    """Committed metrics on the target branch; falls back to the local branch of that name.
+
+    A ref that is the commit under test itself is said in the label: compared with
+    itself, a commit's committed metrics pass every regression gate.
+    """
+    ref = git_ref_for_pull_request(source.git_ref, explicit_ref)
     candidates = [ref] + ([ref.removeprefix("origin/")] if ref.startswith("origin/") else [])
+    head = _commit("HEAD", project_dir)
     for candidate_ref in candidates:
         text = git_show(candidate_ref, source.metrics_path, project_dir)
         if text is None:
             continue
         label = f"{candidate_ref}:{source.metrics_path.as_posix()}"
+        if head is not None and _commit(candidate_ref, project_dir) == head:
+            label += " (= HEAD, the commit under test: only uncommitted changes are judged)"
         return parse_metrics(text, f"baseline {label}"), label
     return None, f"{ref}:{source.metrics_path.as_posix()} (not found)"
 
@@ -84,8 +114,27 @@ def registry_baseline(tracking_uri: str, model_name: str) -> tuple[Metrics | Non
         return read_metrics(Path(local)), f"{label} (version {version.version})"
 
 
+def registry_model(tracking_uri: str, model_name: str) -> tuple[Any, str] | None:
+    """The fitted pipeline of the version holding `champion`, and a label; None if none."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow.sklearn
+    from mlflow.exceptions import MlflowException
+
+    uri = f"models:/{model_name}@{CHAMPION_ALIAS}"
+    try:
+        mlflow.set_tracking_uri(tracking_uri)
+        pipeline = mlflow.sklearn.load_model(uri)
+    except MlflowException:
+        return None
+    return pipeline, f"registry {model_name}@{CHAMPION_ALIAS}"
+
+
 def load_baseline(
-    source: BaselineSource, project_dir: Path, tracking_uri: str, model_name: str
+    source: BaselineSource,
+    project_dir: Path,
+    tracking_uri: str,
+    model_name: str,
+    explicit_ref: str = "",
 ) -> tuple[Metrics | None, str]:
     """Resolve the configured source ('auto' picks the registry only with a server)."""
     kind = source.source
@@ -93,4 +142,4 @@ def load_baseline(
         kind = "registry" if uses_tracking_server(tracking_uri) else "git"
     if kind == "registry":
         return registry_baseline(tracking_uri, model_name)
-    return git_baseline(source, project_dir)
+    return git_baseline(source, project_dir, explicit_ref)

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from ..config_files import FrozenModel, load_yaml
 from ..errors import GateConfigError
 from ..train.metrics import METRIC_NAMES
+from ..train.metrics_file import DIGITS
 
 
 def _known_metrics(names: dict[str, float]) -> dict[str, float]:
@@ -42,24 +43,47 @@ class SliceGate(FrozenModel):
 
 
 class LatencyGate(FrozenModel):
-    """Candidate latency / baseline latency must stay under `max_ratio`."""
+    """Candidate latency / baseline latency must stay under `max_ratio`.
 
-    stat: str = "p95"
+    Blocking only when both models were timed in the same run (see gate/costs.py);
+    committed figures come from different machines, so they are only reported.
+    """
+
+    stat: Literal["p50", "p95"] = "p50"
     max_ratio: float = 1.5
     min_delta_ms: float = 0.5
+    # single-row predictions per model when both are timed side by side
+    calls: int = Field(default=200, ge=20)
 
 
 class SizeGate(FrozenModel):
-    """Candidate size / baseline size must stay under `max_ratio`."""
+    """Candidate size / baseline size must stay under `max_ratio` (same rule as latency)."""
 
     max_ratio: float = 2.0
     min_delta_bytes: int = 1024
 
 
-class Reproducibility(FrozenModel):
-    """How far re-trained metrics may be from the committed ones."""
+ROUNDING_STEP = 10.0**-DIGITS  # metrics/metrics.json keeps DIGITS decimals
 
-    tolerance: float = 1e-6
+
+class Reproducibility(FrozenModel):
+    """How far re-trained metrics may be from the committed ones.
+
+    Both sides are rounded to `DIGITS` decimals, so two machines whose results differ
+    in the last bits can land one rounding step apart: the tolerance must be above it.
+    """
+
+    tolerance: float = 1e-5
+
+    @field_validator("tolerance")
+    @classmethod
+    def _above_rounding(cls, tolerance: float) -> float:
+        if tolerance < 2 * ROUNDING_STEP:
+            raise ValueError(
+                f"{tolerance:g} is not above the rounding step of metrics/metrics.json "
+                f"({ROUNDING_STEP:g}): use at least {2 * ROUNDING_STEP:g} (default 1e-05)"
+            )
+        return tolerance
 
 
 class GateConfig(FrozenModel):

@@ -9,16 +9,19 @@ stay under GitHub's comment limit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..layout import ValidationRecord
-from .rules import Check, Comparison, Metrics
+
+if TYPE_CHECKING:  # the comment workflow imports this module without numpy
+    from .rules import Check, Comparison, Metrics
 
 GITHUB_COMMENT_LIMIT = 65536
 # Leaves room for the truncation notice and the marker.
 _BUDGET = GITHUB_COMMENT_LIMIT - 2000
 CHART_METRICS = ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy")
 MAX_VALIDATION_FAILURES = 10
-STATUS_ICON = {"pass": "✅ pass", "fail": "❌ fail", "skip": "⚪ skip"}
+STATUS_ICON = {"pass": "✅ pass", "fail": "❌ fail", "skip": "⚪ skip", "advisory": "⚠️ advisory"}
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,12 @@ class ReportContext:
     @property
     def marker(self) -> str:
         """Hidden HTML comment that lets CI find and update its own comment."""
-        return f"<!-- mlops-report:{self.project} -->"
+        return report_marker(self.project)
+
+
+def report_marker(project: str) -> str:
+    """The report's first line: the comment workflow finds its comment by it (and its author)."""
+    return f"<!-- mlops-report:{project} -->"
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -51,8 +59,20 @@ def _delta(check: Check) -> str:
     return f"{delta:+.4f}" if abs(delta) < 1000 else f"{delta:+,.0f}"
 
 
-def verdict(comparison: Comparison) -> str:
-    """The first line a reviewer reads."""
+def verdict(comparison: Comparison | None, failed_steps: tuple[str, ...] = ()) -> str:
+    """The first line a reviewer reads: a failed CI step first, then the gate's verdict.
+
+    `failed_steps`: the ids of the workflow steps that failed (`steps_failed`). A
+    failed `compare` is the gate's own verdict when the comparison says so.
+    """
+    unexplained = [
+        step
+        for step in failed_steps
+        if not (step == "compare" and comparison is not None and not comparison.passed)
+    ]
+    if unexplained or comparison is None:
+        steps = ", ".join(f"`make {step}`" for step in unexplained) or "an earlier step"
+        return f"## ❌ pr-report failed at {steps}"
     if comparison.passed:
         against = comparison.baseline_label or "no baseline (first model)"
         return f"## ✅ Model gate passed against {against}"
@@ -155,6 +175,7 @@ REPRODUCE = [
     "```bash",
     "make setup",
     "make train        # validate the data, train, evaluate, register (MLflow)",
+    "make reproduce-check  # the committed metrics/metrics.json is what training gives",
     "make compare      # apply the gates in config/gates.yaml",
     "make report       # write reports/report.md",
     "```",
@@ -164,29 +185,89 @@ REPRODUCE = [
 ]
 
 
+def steps_failed(steps: dict[str, Any]) -> tuple[str, ...]:
+    """Ids of the failed steps in GitHub's `steps` context (`toJSON(steps)`), in order."""
+    return tuple(
+        name
+        for name, step in steps.items()
+        if isinstance(step, dict) and step.get("outcome") == "failure"
+    )
+
+
+def measured_section(comparison: Comparison | None) -> list[str]:
+    """The latency and size of both models as timed side by side in this run."""
+    costs = None if comparison is None else comparison.measured
+    if costs is None:
+        return []
+    base, cand = costs.baseline_latency_ms, costs.candidate_latency_ms
+    rows = [
+        ("latency p50 (ms)", base.get("p50"), cand.get("p50")),
+        ("latency p95 (ms)", base.get("p95"), cand.get("p95")),
+        ("model size (bytes)", float(costs.baseline_size_bytes), float(costs.candidate_size_bytes)),
+    ]
+    return [
+        "",
+        "### Serving cost, measured side by side in this run",
+        "",
+        f"Baseline model: {costs.baseline_model}.",
+        "",
+        "| measure | baseline | candidate |",
+        "| --- | ---: | ---: |",
+        *(f"| {name} | {_fmt(b, 3)} | {_fmt(c, 3)} |" for name, b, c in rows),
+    ]
+
+
+def reproduction_section(checks: list[Check] | None) -> list[str]:
+    """`make reproduce-check`'s verdict: the committed metrics against the re-trained ones."""
+    if checks is None:
+        return []
+    failures = [c for c in checks if c.status == "fail"]
+    head = (
+        "✅ the committed `metrics/metrics.json` was reproduced"
+        if not failures
+        else f"❌ re-training does not reproduce the committed metrics ({len(failures)} differ)"
+    )
+    return ["", "### Reproducibility", "", head, "", *checks_table(failures or checks)]
+
+
 def render_report(
-    comparison: Comparison,
+    comparison: Comparison | None,
     *,
-    candidate: Metrics,
+    candidate: Metrics | None,
     baseline: Metrics | None,
     validation: ValidationRecord | None,
     context: ReportContext,
     slice_metric: str = "roc_auc",
+    failed_steps: tuple[str, ...] = (),
+    reproduction: list[Check] | None = None,
 ) -> str:
-    """The whole Markdown report, shrinking the slice table until it fits GitHub's limit."""
-    head = [context.marker, verdict(comparison), ""]
-    if context.revision:
+    """The whole Markdown report, shrinking the slice table until it fits GitHub's limit.
+
+    Written whatever happened before it: without a comparison (a step failed before
+    `compare`) it says which step failed and shows what there is.
+    """
+    head = [context.marker, verdict(comparison, failed_steps), ""]
+    if context.revision or context.run_url:
+        revision = f"Candidate: `{context.revision[:12]}`" if context.revision else "Candidate"
         run = f" · [workflow run]({context.run_url})" if context.run_url else ""
-        head += [f"Candidate: `{context.revision[:12]}`{run}", ""]
-    head += [f"> {note}" for note in comparison.notes]
-    gates = ["", "### Gates", "", *checks_table(comparison.checks)]
-    chart = ["", "### Metrics", "", *mermaid_chart(candidate, baseline)]
+        head += [f"{revision}{run}", ""]
+    if comparison is None:
+        head += ["> No gate results: the run stopped before `make compare` finished."]
+    else:
+        head += [f"> {note}" for note in comparison.notes]
+    gates = [] if comparison is None else ["", "### Gates", "", *checks_table(comparison.checks)]
+    gates += measured_section(comparison) + reproduction_section(reproduction)
+    chart = (
+        [] if candidate is None else ["", "### Metrics", "", *mermaid_chart(candidate, baseline)]
+    )
     data = ["", "### Data validation", "", *validation_section(validation)]
     reproduce = ["", "### Reproduce", "", *REPRODUCE]
     text = ""
     for limit in (200, 50, 10):
-        slices = ["", f"### Slices ({slice_metric})", ""]
-        slices += slice_table(candidate, baseline, slice_metric, limit)
+        slices = []
+        if candidate is not None:
+            slices = ["", f"### Slices ({slice_metric})", ""]
+            slices += slice_table(candidate, baseline, slice_metric, limit)
         text = "\n".join([*head, *gates, *chart, *slices, *data, *reproduce]) + "\n"
         if len(text) <= _BUDGET:
             return text

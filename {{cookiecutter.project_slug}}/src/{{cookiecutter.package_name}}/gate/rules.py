@@ -15,7 +15,23 @@ from ..train.metrics import metric as metric_named
 from .config import GateConfig
 
 Metrics = dict[str, Any]
-Status = Literal["pass", "fail", "skip"]
+# advisory: reported for the reviewer, never blocking (e.g. latencies from two machines).
+Status = Literal["pass", "fail", "skip", "advisory"]
+
+
+@dataclass(frozen=True)
+class MeasuredCosts:
+    """Latency and size of the candidate and the baseline model, measured in this run."""
+
+    candidate_latency_ms: dict[str, float]
+    baseline_latency_ms: dict[str, float]
+    candidate_size_bytes: int
+    baseline_size_bytes: int
+    baseline_model: str  # where the timed baseline model came from, for the report
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (written to reports/comparison.json)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,7 @@ class Comparison:
     baseline_label: str | None
     data_changed: bool = False
     notes: list[str] = field(default_factory=list)
+    measured: MeasuredCosts | None = None
 
     @property
     def passed(self) -> bool:
@@ -65,13 +82,21 @@ class Comparison:
             "data_changed": self.data_changed,
             "notes": list(self.notes),
             "checks": [asdict(c) | {"delta": c.delta} for c in self.checks],
+            "measured": None if self.measured is None else self.measured.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Comparison:
         """Inverse of to_dict."""
         checks = [Check(**{k: v for k, v in c.items() if k != "delta"}) for c in data["checks"]]
-        return cls(checks, data.get("baseline"), data.get("data_changed", False), data["notes"])
+        measured = data.get("measured")
+        return cls(
+            checks,
+            data.get("baseline"),
+            data.get("data_changed", False),
+            data["notes"],
+            None if measured is None else MeasuredCosts(**measured),
+        )
 
 
 def _number(value: Any) -> float | None:
@@ -152,33 +177,69 @@ def _ratio_check(
     *,
     max_ratio: float,
     floor: float,
+    measured: bool,
 ) -> Check | None:
     if base is None or cand is None or base <= 0:
         return None
-    limit = f"≤ {max_ratio:g}× baseline"
     ok = cand <= base * max_ratio or cand - base < floor
-    reason = "" if ok else f"{subject} grew {cand / base:.2f}× ({base:g} → {cand:g})"
-    return Check(gate, subject, base, cand, limit, "pass" if ok else "fail", reason)
+    grew = f"{subject} {cand / base:.2f}× baseline ({base:g} → {cand:g})"
+    if measured:
+        limit = f"≤ {max_ratio:g}× baseline, same run"
+        return Check(gate, subject, base, cand, limit, "pass" if ok else "fail", "" if ok else grew)
+    limit = f"≤ {max_ratio:g}× baseline (advisory)"
+    reason = (
+        f"{'within the limit' if ok else 'above the limit'}: {grew}; advisory only, the "
+        "figures come from different runs (time both side by side with a baseline model)"
+    )
+    return Check(gate, subject, base, cand, limit, "advisory", reason)
 
 
-def cost_checks(candidate: Metrics, baseline: Metrics, config: GateConfig) -> list[Check]:
-    """Latency and size: a better model that is far slower or bigger still needs a decision."""
+def cost_checks(
+    candidate: Metrics,
+    baseline: Metrics,
+    config: GateConfig,
+    measured: MeasuredCosts | None = None,
+) -> list[Check]:
+    """Latency and size: a better model that is far slower or bigger still needs a decision.
+
+    They block only on figures measured in this run, both models side by side
+    (`measured`); the figures committed in two metrics files may come from two
+    machines, so a ratio of them is only reported (status `advisory`).
+    """
     stat = config.latency.stat
+    if measured is not None:
+        latency_pair = (
+            _number(measured.baseline_latency_ms.get(stat)),
+            _number(measured.candidate_latency_ms.get(stat)),
+        )
+        size_pair = (
+            _number(measured.baseline_size_bytes),
+            _number(measured.candidate_size_bytes),
+        )
+    else:
+        latency_pair = (
+            _number(baseline.get("latency_ms", {}).get(stat)),
+            _number(candidate.get("latency_ms", {}).get(stat)),
+        )
+        size_pair = (
+            _number(baseline.get("model", {}).get("size_bytes")),
+            _number(candidate.get("model", {}).get("size_bytes")),
+        )
     latency = _ratio_check(
         "latency",
         f"latency {stat} (ms)",
-        _number(baseline.get("latency_ms", {}).get(stat)),
-        _number(candidate.get("latency_ms", {}).get(stat)),
+        *latency_pair,
         max_ratio=config.latency.max_ratio,
         floor=config.latency.min_delta_ms,
+        measured=measured is not None,
     )
     size = _ratio_check(
         "model_size",
         "model size (bytes)",
-        _number(baseline.get("model", {}).get("size_bytes")),
-        _number(candidate.get("model", {}).get("size_bytes")),
+        *size_pair,
         max_ratio=config.model_size.max_ratio,
         floor=config.model_size.min_delta_bytes,
+        measured=measured is not None,
     )
     return [c for c in (latency, size) if c is not None]
 
@@ -191,12 +252,27 @@ def data_changed(candidate: Metrics, baseline: Metrics) -> bool:
 
 
 def compare(
-    candidate: Metrics, baseline: Metrics | None, config: GateConfig, baseline_label: str | None
+    candidate: Metrics,
+    baseline: Metrics | None,
+    config: GateConfig,
+    baseline_label: str | None,
+    *,
+    measured: MeasuredCosts | None = None,
+    missing: str | None = None,
 ) -> Comparison:
-    """Apply every gate; without a baseline only the absolute floors can apply."""
+    """Apply every gate; without a baseline only the absolute floors can apply.
+
+    `measured`: latency and size of both models timed in this run; without it the
+    latency and size gates are advisory (see `cost_checks`). `missing`: where the
+    baseline was looked for, said when none was found.
+    """
     checks = floor_checks(candidate, config)
     if baseline is None:
-        note = "No baseline found: first model, so only the absolute floors apply."
+        where = f" ({missing})" if missing else ""
+        note = (
+            f"No baseline found{where}: first model, or nothing to compare with, so only "
+            "the absolute floors apply."
+        )
         return Comparison(checks, None, notes=[note])
     notes = []
     changed = data_changed(candidate, baseline)
@@ -214,8 +290,19 @@ def compare(
     else:
         checks += regression_checks(candidate, baseline, config)
         checks += slice_checks(candidate, baseline, config)
-    checks += cost_checks(candidate, baseline, config)
-    return Comparison(checks, baseline_label, data_changed=changed, notes=notes)
+    checks += cost_checks(candidate, baseline, config, measured)
+    if measured is None:
+        notes.append(
+            "Latency and model size are advisory: no baseline model was timed beside the "
+            "candidate in this run, and figures measured on different machines are not "
+            "comparable (see `make baseline`)."
+        )
+    else:
+        notes.append(
+            f"Latency and model size: both models measured side by side in this run "
+            f"(baseline model: {measured.baseline_model})."
+        )
+    return Comparison(checks, baseline_label, data_changed=changed, notes=notes, measured=measured)
 
 
 def reproduction_checks(committed: Metrics, fresh: Metrics, tolerance: float) -> list[Check]:

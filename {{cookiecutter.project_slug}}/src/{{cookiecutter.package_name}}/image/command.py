@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..commands import Command
-from ..contract.model import load_contract
+from ..contract.model import load_contract, training_data_path
 from ..errors import ContainerEngineError, ImageError
 from ..layout import IMAGE_RECORD_FILE, METADATA_FILE, ONNX_FILE, ModelMetadata
 from ..probes import free_port, http_json
@@ -178,7 +178,7 @@ def _expected_answer(
     from ..serving.predictor import OnnxPredictor
 
     contract = load_contract(settings.contract_path)
-    (row,) = sample_rows(settings.data_path, contract, 1, seed=7)
+    (row,) = sample_rows(training_data_path(settings, contract), contract, 1, seed=7)
     (probability,) = OnnxPredictor(folder / ONNX_FILE, contract).predict([row])
     labels = [str(contract.target.positive), str(contract.target.negative)]
     return row, probability, labels, _model_version(folder)
@@ -260,10 +260,14 @@ def run_image_push(settings: Settings, repository: str, insecure: bool = False) 
     """Push the last built image as <repository>:<git revision>; print and output its digest.
 
     Releases refer to the image by this digest, never by a tag, so what was
-    tested is exactly what runs.
+    tested is exactly what runs. Pushing again (a re-run of the same commit)
+    is safe: registries keep layers they already have, the tag moves to the
+    image just built, and the output names that exact digest.
     """
     if not repository:
         raise ImageError("IMAGE_REPOSITORY is empty: name the repository, e.g. ghcr.io/org/repo")
+    # Registries take lower-case repository names only (GitHub owners may have capitals).
+    repository = repository.lower()
     built = recorded_image(settings)
     target = f"{repository}:{built.tags[0].rsplit(':', 1)[-1]}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -282,7 +286,58 @@ def run_image_push(settings: Settings, repository: str, insecure: bool = False) 
         raise ImageError(f"pushed {target} but found no digest in the engine's output")
     print(f"image: pushed {target} ({digest}), model version {built.model_version}")
     _write_github_outputs(
-        {"digest": digest, "image": f"{repository}@{digest}", "model_version": built.model_version}
+        {
+            "digest": digest,
+            "image": f"{repository}@{digest}",
+            "model_version": built.model_version,
+            "git_revision": built.git_revision,
+        }
+    )
+    return 0
+
+
+def _write_summary(text: str) -> None:
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with Path(target).open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+
+
+def run_image_scan(image: str, wait_seconds: float = 300.0) -> int:
+    """ECR's scan-on-push findings for `image` (by digest), counted by severity.
+
+    A documented choice: findings are reported (stdout and the job summary), not
+    blocking. A base-image CVE must not stop a model release that fixes a real
+    problem; the table puts it in front of the team on every release.
+    """
+    import boto3
+
+    repository, _, digest = image.partition("@")
+    host, _, name = repository.partition("/")
+    if not digest or ".dkr.ecr." not in host:
+        raise ImageError(f"image scan needs an ECR image by digest, got {image!r}")
+    region = host.split(".dkr.ecr.", 1)[1].split(".", 1)[0]
+    ecr = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or region).client("ecr")
+    image_id = {"imageDigest": digest}
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            found = ecr.describe_image_scan_findings(repositoryName=name, imageId=image_id)
+        except ecr.exceptions.ClientError as err:
+            print(f"image scan: no findings for {image}: {err}")
+            _write_summary(f"### Image scan\n\nNo scan findings for `{image}`: {err}")
+            return 0
+        status = (found.get("imageScanStatus") or {}).get("status", "")
+        if status != "IN_PROGRESS" or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    counts = (found.get("imageScanFindings") or {}).get("findingSeverityCounts") or {}
+    shown = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none"
+    print(f"image scan of {image} ({status or 'unknown'}): {shown}")
+    rows = "".join(f"| {k} | {v} |\n" for k, v in sorted(counts.items())) or "| none | 0 |\n"
+    _write_summary(
+        f"### Image scan ({status or 'unknown'})\n\n`{image}`\n\n| severity | findings |\n"
+        f"| --- | --- |\n{rows}\nReported, not blocking: see the README's scan policy."
     )
     return 0
 
@@ -293,15 +348,17 @@ def _image(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.action == "push":
         return run_image_push(settings, args.repository, insecure=args.insecure_registry)
+    if args.action == "scan":
+        return run_image_scan(args.image or "")
     return run_image_smoke(settings, engine=args.engine, image=args.image)
 
 
 def _image_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action",
-        choices=["build", "smoke", "push"],
+        choices=["build", "smoke", "push", "scan"],
         help="build: build and tag the image; smoke: run it and check the API; "
-        "push: push it to --repository and print its digest",
+        "push: push it to --repository and print its digest; scan: report ECR's findings",
     )
     parser.add_argument(
         "--repository",
@@ -328,7 +385,9 @@ def _image_arguments(parser: argparse.ArgumentParser) -> None:
         help="build: model folder to bake in, inside the project (default: models/current)",
     )
     parser.add_argument(
-        "--image", default=None, help="smoke: image to run (default: the last one built)"
+        "--image",
+        default=None,
+        help="smoke: image to run (default: the last one built); scan: <ecr repo>@sha256:…",
     )
 
 

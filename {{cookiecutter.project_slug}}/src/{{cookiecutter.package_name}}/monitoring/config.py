@@ -13,9 +13,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ..config_files import FrozenModel as _Frozen
-from ..config_files import load_yaml
+from ..config_files import contract_mismatch, load_yaml
 from ..contract.model import DataContract
-from ..errors import DriftConfigError, DriftError
+from ..errors import DriftConfigError
 from .concept import LIVE_METRICS
 
 
@@ -96,14 +96,18 @@ class DriftConfig(_Frozen):
     fallback: FallbackSample = FallbackSample()
     simulation: Simulation = Simulation()
 
-    def check_against(self, contract: DataContract) -> None:
+    def check_against(self, contract: DataContract, path: Path = Path("config/drift.yaml")) -> None:
         """Every column named here must exist in the contract, with a matching role.
 
         Raises:
-            DriftError: a name is unknown or has the wrong role (e.g. a shifted categorical).
+            DriftConfigError: naming the file, and each key and column that does not match.
         """
         features = set(contract.feature_columns)
-        problems = [f"exclude: unknown column {c!r}" for c in self.exclude if c not in features]
+        problems = [
+            f"exclude: {c!r} is not a feature column of the contract"
+            for c in self.exclude
+            if c not in features
+        ]
         problems += [
             f"simulation.data_drift: {c!r} is not a numeric column of the contract"
             for c in self.simulation.data_drift
@@ -111,14 +115,12 @@ class DriftConfig(_Frozen):
         ]
         if self.simulation.concept_drift is not None:
             problems += [
-                f"simulation.concept_drift.segment: unknown column {c!r}"
+                f"simulation.concept_drift.segment: {c!r} is not a feature column of the contract"
                 for c in self.simulation.concept_drift.segment
                 if c not in features
             ]
         if problems:
-            raise DriftError(
-                "config/drift.yaml does not match the data contract: " + "; ".join(problems)
-            )
+            raise DriftConfigError(contract_mismatch(path, problems))
 
 
 def load_drift_config(path: Path) -> DriftConfig:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..contract.model import DataContract, load_contract
+from ..contract.model import DataContract, load_contract, training_data_path
 from ..errors import DriftError, MetricsFileError
 from ..layout import DRIFT_HTML, DRIFT_JSON, DRIFT_MARKDOWN, METRICS_FILE, SIMULATED_DIR
 from ..settings import PACKAGE_NAME, Settings
@@ -122,8 +122,8 @@ def check_drift(
     """Load everything, run the checks, return the result (no files written)."""
     contract = load_contract(settings.contract_path)
     config = load_drift_config(settings.drift_config_path)
-    config.check_against(contract)
-    reference_path = settings.path(reference or settings.data_path)
+    config.check_against(contract, settings.drift_config_path)
+    reference_path = settings.path(reference or training_data_path(settings, contract))
     reference_raw = read_table(reference_path)
     reference_sample = sample_from_table(reference_raw, contract, str(reference_path))
     notes: list[str] = []
@@ -237,7 +237,7 @@ def run_simulate(
     """The `simulate-drift` command: write a drifted resample of the training data."""
     contract = load_contract(settings.contract_path)
     config = load_drift_config(settings.drift_config_path)
-    config.check_against(contract)
+    config.check_against(contract, settings.drift_config_path)
     spec = config.simulation
     try:
         factors = {k: float(v) for k, v in _pairs(shifts, "--shift").items()} or spec.data_drift
@@ -246,7 +246,7 @@ def run_simulate(
     chosen_segment: dict[str, str | int] = dict(_pairs(segment, "--segment")) or (
         dict(spec.concept_drift.segment) if spec.concept_drift else {}
     )
-    source = settings.data_path
+    source = training_data_path(settings, contract)
     frame = simulate(
         read_table(source),
         contract,

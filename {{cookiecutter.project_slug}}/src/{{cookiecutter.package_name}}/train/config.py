@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..config_files import FrozenModel as _Frozen
-from ..config_files import load_yaml
+from ..config_files import contract_mismatch, load_yaml
 from ..contract.model import DataContract
 from ..errors import TrainingConfigError
 from .metrics import METRIC_NAMES
@@ -129,17 +129,24 @@ def _check_value(contract: DataContract, column: str, value: Scalar, where: str)
         ):
             return [f"{where}: {value!r} is outside the contract range of {column!r}"]
         return []
-    return [f"{where}: {column!r} is not a feature column of the data contract"]
+    return [f"{where}: {column!r} is not a feature column of the contract"]
 
 
-def check_against_contract(config: TrainingConfig, contract: DataContract) -> None:
+def check_against_contract(
+    config: TrainingConfig, contract: DataContract, path: Path = Path("config/model.yaml")
+) -> None:
     """Make sure every column and value the configuration names exists in the contract.
 
+    Args:
+        config: the model configuration.
+        contract: the data contract.
+        path: the configuration's file, named in the message.
+
     Raises:
-        TrainingConfigError: listing every mismatch at once.
+        TrainingConfigError: naming the file, and each key and column that does not match.
     """
     problems = [
-        f"slices.columns: {column!r} is not a categorical column of the data contract"
+        f"slices.columns: {column!r} is not a categorical column of the contract"
         for column in config.slices.columns
         if column not in contract.categorical
     ]
@@ -148,13 +155,11 @@ def check_against_contract(config: TrainingConfig, contract: DataContract) -> No
         problems += _check_value(contract, case.column, case.from_value, where)
         problems += _check_value(contract, case.column, case.to_value, where)
     for mft in config.model_tests.minimum_functionality:
-        where = f"model_tests.minimum_functionality[{mft.name!r}]"
+        where = f"model_tests.minimum_functionality[{mft.name!r}].set"
         for column, value in mft.set.items():
             problems += _check_value(contract, column, value, where)
     if problems:
-        raise TrainingConfigError(
-            "model config does not match the data contract: " + "; ".join(problems)
-        )
+        raise TrainingConfigError(contract_mismatch(path, problems))
 
 
 def load_training_config(path: Path) -> TrainingConfig:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract.datasets import fingerprint, read_raw, to_typed
-from ..contract.model import DataContract, load_contract
+from ..contract.model import DataContract, load_contract, training_data_path
 from ..settings import Settings
 from .config import TrainingConfig, check_against_contract, load_training_config
 from .tables import metrics_table, slices_table
@@ -32,14 +32,14 @@ def load_configs(settings: Settings) -> tuple[DataContract, TrainingConfig]:
     """The data contract and the model config, checked against each other."""
     contract = load_contract(settings.contract_path)
     config = load_training_config(settings.training_config_path)
-    check_against_contract(config, contract)
+    check_against_contract(config, contract, settings.training_config_path)
     return contract, config
 
 
 def load_inputs(settings: Settings) -> Inputs:
     """Contract, config and the typed training data."""
     contract, config = load_configs(settings)
-    data_path = settings.data_path
+    data_path = training_data_path(settings, contract)
     frame = to_typed(read_raw(data_path), contract)
     return Inputs(contract=contract, config=config, data_path=data_path, frame=frame)
 

@@ -3,7 +3,8 @@
 The file is compared across commits (the gate reads the target branch's copy),
 so its content must be a pure function of data, config and code: sorted keys,
 floats rounded to 6 decimals, no run ids or timestamps. Latency is the one
-measured value in it; the gate compares it with a tolerance.
+measured value in it: it depends on the machine, so the gate only reports it
+and times the models itself when it has to decide.
 """
 
 from __future__ import annotations

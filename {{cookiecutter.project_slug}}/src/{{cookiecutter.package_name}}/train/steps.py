@@ -10,13 +10,12 @@ the saved model; `promote` makes a released model the registry's `champion`.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from ..errors import ModelNotFoundError, TrackingError
 from ..layout import (
     FIGURES_DIR,
     METRICS_FILE,
@@ -31,22 +30,8 @@ from ..settings import Settings
 from ..validation.service import validate_project_data
 from . import metrics_file, model_store, onnx_export, plots, tracking, training
 from .inputs import Inputs, Progress, data_fingerprint, load_inputs, print_evaluation
+from .latency import LATENCY_CALLS, measure_latency
 from .metrics import SliceTable
-
-LATENCY_CALLS = 200
-
-
-def measure_latency(model: Any, rows: pd.DataFrame, calls: int = LATENCY_CALLS) -> dict[str, float]:
-    """Median and 95th percentile of single-row `predict_proba` time, in milliseconds."""
-    singles = [rows.iloc[[i % len(rows)]] for i in range(calls)]
-    model.predict_proba(singles[0])  # warm-up: first call pays one-off costs
-    durations = []
-    for row in singles:
-        start = time.perf_counter()
-        model.predict_proba(row)
-        durations.append((time.perf_counter() - start) * 1000)
-    p50, p95 = np.percentile(durations, [50, 95])
-    return {"p50": float(p50), "p95": float(p95)}
 
 
 def metrics_record(
@@ -249,12 +234,36 @@ def run_evaluate(settings: Settings) -> dict[str, float]:
 
 
 def run_promote(settings: Settings, version: str | None) -> int:
-    """Promote `version`, or the version of models/current when none is given."""
+    """Promote `version`, or the version of models/current when none is given.
+
+    Without a tracking server the registry is this machine's `mlflow.db`: on a
+    fresh CI runner it does not hold the released model, so there is nothing to
+    promote. That is said plainly and is not a failure (exit 0); with a server
+    configured, a failed promotion is one (exit 1).
+    """
+    server = settings.tracking_uri or None  # an unset workflow variable is ''
     if version is None:
-        metadata = model_store.load_metadata(model_store.current_dir(settings.models_dir))
-        version = metadata.mlflow.version if metadata.mlflow else None
+        current = model_store.current_dir(settings.models_dir)
+        try:
+            metadata = model_store.load_metadata(current)
+        except ModelNotFoundError:
+            metadata = None
+        version = metadata.mlflow.version if metadata and metadata.mlflow else None
         if not version:
-            print("promote: models/current has no registered version: run `make train` first")
-            return 1
-    print(f"promote: {tracking.promote(settings, version)} ({settings.mlflow_tracking_uri})")
+            print("promote: models/current has no registered version: nothing to promote")
+            return 0 if server is None else 1
+    if server is None and not (settings.project_dir / "mlflow.db").is_file():
+        print(
+            f"promote: no tracking server (MLFLOW_TRACKING_URI is unset) and no local store: "
+            f"model version {version} was registered on the machine that trained it, so there "
+            "is no champion to move here. Nothing promoted; set MLFLOW_TRACKING_URI to keep "
+            "the registry's champion in step with production."
+        )
+        return 0
+    try:
+        print(f"promote: {tracking.promote(settings, version)} ({settings.mlflow_tracking_uri})")
+    except TrackingError as err:
+        if server is not None:
+            raise
+        print(f"promote: nothing promoted in the local store: {err}")
     return 0

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..config_files import FrozenModel, load_yaml
+from ..config_files import FrozenModel, contract_mismatch, load_yaml
 from ..contract.model import DataContract
 from ..errors import ContractError
 
@@ -158,35 +158,53 @@ class DataRules(FrozenModel):
             raise ValueError(f"rule names must be unique: {duplicates}")
         return self
 
-    def check_against(self, contract: DataContract) -> None:
+    def check_against(
+        self, contract: DataContract, path: Path = Path("config/data_rules.yaml")
+    ) -> None:
         """Refuse rules that name columns the contract does not declare as they need.
 
         Raises:
-            ContractError: a rule reads an unknown column, or multiplies a non-numeric one.
+            ContractError: naming the file, and each rule and column that does not match
+                (an unknown column, a non-numeric factor, non-numeric when_values).
         """
         known = set(contract.columns)
-        for rule in self.rules:
-            unknown = [c for c in rule.reads if c not in known]
-            if unknown:
-                raise ContractError(
-                    f"rule {rule.name!r} reads columns the data contract does not declare: "
-                    f"{', '.join(unknown)}"
-                )
+        problems = []
+        for index, rule in enumerate(self.rules):
+            where = f"rules[{index}] ({rule.name})"
+            problems += [
+                f"{where}: {column!r} is not a column of the contract"
+                for column in rule.reads
+                if column not in known
+            ]
             if isinstance(rule, ApproxProduct):
-                not_numeric = [c for c in rule.reads if c not in contract.numeric]
-                if not_numeric:
-                    raise ContractError(
-                        f"rule {rule.name!r} needs numeric columns; not numeric in the "
-                        f"contract: {', '.join(not_numeric)}"
-                    )
-            if isinstance(rule, BlankOnlyWhen) and rule.when_column in contract.numeric:
-                try:
-                    [float(v) for v in rule.when_values]
-                except ValueError as err:
-                    raise ContractError(
-                        f"rule {rule.name!r}: when_values must be numbers because "
-                        f"{rule.when_column!r} is numeric in the contract"
-                    ) from err
+                problems += [
+                    f"{where}: {column!r} is not numeric in the contract (approx_product "
+                    "multiplies numbers)"
+                    for column in rule.reads
+                    if column in known and column not in contract.numeric
+                ]
+            if isinstance(rule, BlankOnlyWhen):
+                problems += _when_values_problems(rule, contract, where)
+        if problems:
+            raise ContractError(contract_mismatch(path, problems))
+
+
+def _when_values_problems(rule: BlankOnlyWhen, contract: DataContract, where: str) -> list[str]:
+    """when_values must be numbers when the condition column is numeric."""
+    if rule.when_column in contract.numeric and not all(_is_number(v) for v in rule.when_values):
+        return [
+            f"{where}: when_values must be numbers because "
+            f"{rule.when_column!r} is numeric in the contract"
+        ]
+    return []
+
+
+def _is_number(value: str | float) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _plain(value: str | float) -> str:
@@ -202,5 +220,5 @@ def load_rules(path: Path, contract: DataContract) -> DataRules:
     if not path.is_file():
         raise ContractError(f"data rules not found: {path} (write `rules: []` there to have none)")
     rules = load_yaml(path, DataRules, "data rules", ContractError)
-    rules.check_against(contract)
+    rules.check_against(contract, path)
     return rules

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ..contract.datasets import fields_per_line, read_raw
-from ..contract.model import DataContract, load_contract
+from ..contract.model import DataContract, load_contract, training_data_path
 from ..errors import DataValidationError
 from ..layout import DATA_DOCS_DIR, DATA_VALIDATION_HTML, DATA_VALIDATION_JSON
 from ..settings import Settings
@@ -185,7 +185,7 @@ def validate_project_data(
     """
     validator = validator or project_validator(settings)
     return validate_file(
-        path or settings.data_path,
+        path or training_data_path(settings, validator.contract),
         validator.contract,
         validator.rules,
         validator=validator,

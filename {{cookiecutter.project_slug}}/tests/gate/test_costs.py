@@ -1,0 +1,106 @@
+"""The latency and size gates judge the change, not the machine.
+
+`compare` blocks on latency and size only when it timed both models itself,
+side by side: a baseline committed from a faster machine cannot fail a pull
+request, and a candidate made 5x slower (a delay injected into its predictions)
+is blocked. No test asserts a duration: only the gate's verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pytest
+
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.layout import COMPARISON_FILE, METRICS_FILE, PIPELINE_FILE
+
+from ..conftest import build_model_dir, scratch_settings
+from .conftest import metrics_document, modified
+
+
+class FiveTimesSlower:
+    """A fitted pipeline whose every prediction takes at least 5x as long (the rest is sleep)."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+
+    def predict_proba(self, rows: Any) -> Any:
+        start = time.perf_counter()
+        scores = self.pipeline.predict_proba(rows)
+        time.sleep(4 * (time.perf_counter() - start))
+        return scores
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_model_dir(tmp_path_factory.mktemp("model") / "current")
+
+
+@pytest.fixture
+def project(tmp_path: Path, model_dir: Path) -> Path:
+    """A project whose candidate and committed baseline have the same metrics."""
+    settings = scratch_settings(tmp_path)
+    shutil.copytree(model_dir, settings.current_model_dir)
+    settings.metrics_dir.mkdir()
+    (settings.metrics_dir / METRICS_FILE).write_text(json.dumps(metrics_document()))
+    gates = settings.gates_config_path  # the median of 40 calls is plenty to see 5x
+    gates.write_text(gates.read_text().replace("calls: 200", "calls: 40"))
+    return tmp_path
+
+
+def compare(project: Path, baseline: dict[str, Any], *options: str) -> tuple[int, dict[str, Any]]:
+    path = project / "baseline.json"
+    path.write_text(json.dumps(baseline))
+    code = main(["--project-dir", str(project), "compare", "--baseline", str(path), *options])
+    return code, json.loads((project / "reports" / COMPARISON_FILE).read_text())
+
+
+def costs(comparison: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["gate"]: c for c in comparison["checks"] if c["gate"] in {"latency", "model_size"}}
+
+
+def test_a_baseline_committed_at_half_the_latency_is_advisory(project: Path) -> None:
+    """No baseline model to time: the committed figures are only reported."""
+    code, comparison = compare(project, modified(metrics_document(), "latency_ms/p50", 2.0))
+    assert code == 0
+    assert costs(comparison)["latency"]["status"] == "advisory"
+    assert "above the limit" in costs(comparison)["latency"]["reason"]
+
+
+def test_a_baseline_committed_at_half_the_latency_passes_when_timed(
+    project: Path, model_dir: Path
+) -> None:
+    """The same model timed side by side: the committed half-latency figure does not count."""
+    shutil.copytree(model_dir, project / "models" / "baseline")
+    code, comparison = compare(project, modified(metrics_document(), "latency_ms/p50", 2.0))
+    assert code == 0, comparison
+    assert {c["status"] for c in costs(comparison).values()} == {"pass"}
+    assert comparison["measured"]["baseline_model"].startswith("models/baseline")
+
+
+def test_a_five_times_slower_candidate_is_blocked(
+    project: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    current = project / "models" / "current" / PIPELINE_FILE
+    joblib.dump(FiveTimesSlower(joblib.load(current)), current)
+    code, comparison = compare(project, metrics_document(), "--baseline-model", str(model_dir))
+    assert code == 1
+    assert costs(comparison)["latency"]["status"] == "fail"
+    assert "gate: FAILED" in capsys.readouterr().out
+
+
+def test_a_baseline_model_that_cannot_score_leaves_the_costs_advisory(
+    project: Path, model_dir: Path
+) -> None:
+    broken = project / "models" / "baseline"
+    shutil.copytree(model_dir, broken)
+    joblib.dump("not a model", broken / PIPELINE_FILE)
+    code, comparison = compare(project, metrics_document())
+    assert code == 0
+    assert {c["status"] for c in costs(comparison).values()} == {"advisory"}
