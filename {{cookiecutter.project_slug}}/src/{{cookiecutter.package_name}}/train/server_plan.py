@@ -15,7 +15,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ..errors import TrackingServerError
 
@@ -23,6 +22,9 @@ MIN_PASSWORD_CHARS = 12  # MLflow's own minimum for the admin password
 DATABASE = "mlflow"
 DB_USER = "mlflow"
 DRIVER_SCHEME = "postgresql+psycopg2"
+_URI = re.compile(
+    r"(?P<scheme>[\w+]+)://(?:(?P<user>[^:@/]*)(?::(?P<password>[^@/]*))?@)?(?P<rest>.+)"
+)
 
 
 @dataclass(frozen=True)
@@ -47,18 +49,18 @@ def backend_uri(given: str, db_port: int) -> str:
     """
     if not given:
         return f"{DRIVER_SCHEME}://{DB_USER}@127.0.0.1:{db_port}/{DATABASE}"
-    parts = urlsplit(given)
-    if parts.scheme not in {"postgresql", "postgres", DRIVER_SCHEME}:
+    match = _URI.fullmatch(given)
+    if match is None or match["scheme"] not in {"postgresql", "postgres", DRIVER_SCHEME}:
         raise TrackingServerError(
-            f"MLOPS_TRACKING_BACKEND_URI must be a PostgreSQL URI "
-            f"(postgresql://user@host:5432/db), got scheme {parts.scheme!r}"
+            "MLOPS_TRACKING_BACKEND_URI must be a PostgreSQL URI "
+            f"(postgresql://user@host:5432/db), got {given.rsplit('@', maxsplit=1)[-1]!r}"
         )
-    if parts.password:
+    if match["password"] is not None:
         raise TrackingServerError(
             "MLOPS_TRACKING_BACKEND_URI holds a password: remove it from the URI and set "
             "MLOPS_TRACKING_DB_PASSWORD instead (kept out of command lines and files)"
         )
-    return DRIVER_SCHEME + given[len(parts.scheme) :]
+    return DRIVER_SCHEME + given[len(match["scheme"]) :]
 
 
 def allowed_hosts(host: str, port: int, extra: str) -> str:

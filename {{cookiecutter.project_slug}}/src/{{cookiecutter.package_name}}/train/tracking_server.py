@@ -128,13 +128,18 @@ class LocalPostgres:
                 _as_postgres(
                     [
                         postgres_bin("initdb"),
-                        "--pgdata", str(self.data),
-                        "--username", DB_USER,
-                        "--auth", "scram-sha-256",
-                        "--pwfile", str(pwfile),
-                        "--encoding", "UTF8",
+                        "--pgdata",
+                        str(self.data),
+                        "--username",
+                        DB_USER,
+                        "--auth",
+                        "scram-sha-256",
+                        "--pwfile",
+                        str(pwfile),
+                        "--encoding",
+                        "UTF8",
                     ]
-                ),  # fmt: skip
+                ),
                 "initdb (creating the PostgreSQL cluster)",
             )
         finally:
@@ -152,10 +157,19 @@ class LocalPostgres:
         _run(
             _as_postgres(
                 [
-                    postgres_bin("pg_ctl"), "--pgdata", str(self.data), "--log", str(self.log),
-                    "--options", options, "--wait", "--timeout", "60", "start",
+                    postgres_bin("pg_ctl"),
+                    "--pgdata",
+                    str(self.data),
+                    "--log",
+                    str(self.log),
+                    "--options",
+                    options,
+                    "--wait",
+                    "--timeout",
+                    "60",
+                    "start",
                 ]
-            ),  # fmt: skip
+            ),
             f"starting PostgreSQL on 127.0.0.1:{self.port} (log: {self.log})",
         )
         self._create_database()
