@@ -133,7 +133,6 @@ def log_training(
         signature = infer_signature(input_example, pipeline.predict(input_example))
     with _quiet_environment_logs(), mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params(params)
-        mlflow.log_metrics({k: v for k, v in metrics.items() if math.isfinite(v)})
         mlflow.set_tags(tags)
         for folder, files in artifacts.items():
             for path in files:
@@ -147,6 +146,11 @@ def log_training(
             registered_model_name=settings.registered_model_name,
             metadata=model_metadata,
             skops_trusted_types=skops_trusted_types(pipeline),
+        )
+        # After the model, linked to it: logged before it, MLflow would copy each metric
+        # to the model with one request per metric (a minute against a tracking server).
+        mlflow.log_metrics(
+            {k: v for k, v in metrics.items() if math.isfinite(v)}, model_id=info.model_id
         )
     version = str(info.registered_model_version)
     MlflowClient().set_registered_model_alias(
