@@ -49,6 +49,7 @@ IMAGE_RECORD_FILE = "image.json"
 DRIFT_JSON = "drift.json"
 DRIFT_MARKDOWN = "drift.md"
 DRIFT_HTML = "drift.html"
+RECENT_LABELLED_CSV = "recent_labelled.csv"  # `drift`: the labelled recent rows it checked
 SIMULATED_DIR = "simulated"
 PREDICTIONS_FILE = "predictions.csv"  # `predict` (batch scoring) without an output
 MODEL_TESTS_FILE = "model_tests.json"  # written by `make model-test`, read by the model card

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     prediction_log_sample: float = Field(default=0.0, ge=0.0, le=1.0)
     # Where `fetch-predictions` copies the log from (s3://, https:// or a path).
     prediction_log_uri: str = ""
+    # `drift` exits 1 when it finds drift; false: 0 (the retraining workflow reads its
+    # `drift` step output instead, so only a crash fails the step).
+    drift_fail_on_drift: bool = True
     # -- MLflow ----------------------------------------------------------------------------
     tracking_uri: str | None = Field(
         default=None, validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "MLOPS_TRACKING_URI")

@@ -1,4 +1,4 @@
-"""CLI commands of the monitoring stage: `drift`, `simulate-drift`, `fetch-predictions`."""
+"""CLI commands of the monitoring stage: drift, simulate-drift, fetch-predictions, append-recent."""
 
 from __future__ import annotations
 
@@ -81,6 +81,12 @@ def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _append_recent(args: argparse.Namespace, settings: Settings) -> int:
+    from .steps import run_append_recent
+
+    return run_append_recent(settings)
+
+
 COMMANDS = (
     Command("drift", "compare recent data with the training data", _drift, _drift_arguments),
     Command(
@@ -94,5 +100,10 @@ COMMANDS = (
         "copy the service's prediction log here (for drift checks)",
         _fetch_predictions,
         _fetch_arguments,
+    ),
+    Command(
+        "append-recent",
+        "append the new labelled recent rows `drift` checked to the training data",
+        _append_recent,
     ),
 )
