@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from {{ cookiecutter.package_name }}.contract.model import load_contract, training_data_path
 from {{ cookiecutter.package_name }}.settings import Settings
 
 GOAL_ROWS_PER_S = 200_000
@@ -89,12 +90,13 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows to score")
     args = parser.parse_args()
     settings = Settings()
+    source = training_data_path(settings, load_contract(settings.contract_path))
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as scratch:
         folder = Path(scratch)
         data = folder / "input.csv"
-        replicate(settings.data_path, data, args.rows)
+        replicate(source, data, args.rows)
         size_mb = data.stat().st_size / 1e6
-        print(f"{args.rows:,} rows ({size_mb:,.0f} MB) replicated from {settings.data_path.name}")
+        print(f"{args.rows:,} rows ({size_mb:,.0f} MB) replicated from {source.name}")
         cli = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "predict", str(data), "-o"]
         runs = {
             "predict (pyarrow reader)": [*cli, str(folder / "a.csv"), "--reader", "arrow"],

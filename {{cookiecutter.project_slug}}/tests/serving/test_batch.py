@@ -243,3 +243,18 @@ def test_cli_predict_prints_a_summary_and_fails_with_one_line(
     assert "line 2: tenure -1 is below the minimum 0" in err[0]
     assert main(["predict", str(bad), "-o", str(tmp_path / "out3.csv"), "--on-error", "skip"]) == 0
     assert "skipped 1 row(s)" in capsys.readouterr().out
+
+
+def test_cli_predict_without_input_scores_the_contracts_data_file(
+    tmp_path: Path,
+    model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`make predict` (no INPUT): the training data named by the contract, into reports/."""
+    monkeypatch.setenv("MLOPS_MODEL_DIR", str(model_dir))
+    monkeypatch.setenv("MLOPS_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.delenv("MLOPS_DATA_PATH", raising=False)
+    assert main(["predict"]) == 0
+    assert "predict: scored" in capsys.readouterr().out
+    assert (tmp_path / "reports" / "predictions.csv").is_file()

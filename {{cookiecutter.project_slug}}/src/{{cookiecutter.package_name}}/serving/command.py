@@ -63,13 +63,13 @@ def run_predict(
     reader: str,
 ) -> int:
     """Score a CSV/Parquet file (or an http(s) URL) with the current model; print a summary."""
-    from ..contract.model import load_contract
+    from ..contract.model import load_contract, training_data_path
     from .batch import score_file
     from .predictor import load_model
 
     contract = load_contract(settings.contract_path)
     model = load_model(settings.current_model_dir, contract, threads=os.cpu_count() or 1)
-    source = source or str(settings.data_path)
+    source = source or str(training_data_path(settings, contract))
     output = output or str(settings.reports_dir / PREDICTIONS_FILE)
     result = score_file(
         source,
