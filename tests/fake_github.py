@@ -1,8 +1,8 @@
 """GitHub's REST API for one repository, on 127.0.0.1: what the comment workflow calls.
 
-Pull requests (their head commit), the conversation's comments (create, list by
-page, update) and a workflow run's jobs. Requests without the expected token are
-refused, as GitHub refuses them.
+Pull requests (open one, read its head commit), the conversation's comments
+(create, list by page, update) and a workflow run's jobs. Requests without the
+expected token are refused, as GitHub refuses them.
 """
 
 from __future__ import annotations
@@ -46,7 +46,11 @@ class FakeGitHub(ThreadingHTTPServer):
         parts = route.path.removeprefix(f"/repos/{self.repository}/").split("/")
         query = {k: int(v[0]) for k, v in urllib.parse.parse_qs(route.query).items()}
         answer: tuple[int, Any] = (404, {"message": "Not Found"})
-        if method == "GET" and parts[0] == "pulls" and int(parts[1]) in self.pulls:
+        if method == "POST" and parts == ["pulls"]:
+            number = max(self.pulls, default=0) + 1
+            self.pulls[number] = {"number": number, "state": "open", **payload}
+            answer = (201, self.pulls[number])
+        elif method == "GET" and parts[0] == "pulls" and int(parts[1]) in self.pulls:
             answer = (200, self.pulls[int(parts[1])])
         elif parts[0] == "issues" and parts[1].isdigit() and method == "POST":
             created = self.add_comment(int(parts[1]), BOT, payload["body"])

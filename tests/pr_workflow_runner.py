@@ -9,8 +9,10 @@ real workflow files rather than a copy of their steps:
 - the project's own composite actions (`uses: ./.github/actions/...`), step by step;
 - artifacts: upload-artifact and download-artifact against a folder;
 - `${{ }}` expressions, from a table the test gives (plus `toJSON(steps)`, the status
-  functions and `inputs.*`): an expression the table lacks fails the test, so a
-  workflow change cannot slip past it.
+  functions, `steps.<id>.outcome`, `steps.<id>.outputs.*` (from $GITHUB_OUTPUT), `==`,
+  `!=`, `&&`, `||` and `inputs.*`): an expression the table lacks fails the test, so a
+  workflow change cannot slip past it; the job's `outputs` are kept for the next job;
+- other actions through the local equivalents the test gives (`actions`).
 
 Steps that only prepare a runner (checkout, setup-python, setup-uv, the cache
 actions) are skipped: the test has checked out and set up the project itself.
@@ -24,7 +26,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,8 @@ class JobRun:
     outcomes: dict[str, str] = field(default_factory=dict)
     output: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    step_outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # $GITHUB_OUTPUT
+    outputs: dict[str, str] = field(default_factory=dict)  # the job's `outputs:`
 
     @property
     def failed(self) -> bool:
@@ -65,6 +69,9 @@ class Runner:
     github_env: dict[str, str]  # GITHUB_* variables
     values: dict[str, Any]  # expression text -> value (str or bool)
     job: JobRun = field(default_factory=JobRun)
+    # Other actions' local equivalents: `uses` prefix -> (the step's `with`) -> success.
+    actions: dict[str, Callable[[dict[str, str]], bool]] = field(default_factory=dict)
+    _step_id: str = ""  # the step running now (its id, else its name)
 
     def run_job(self, workflow: Path, job_name: str) -> JobRun:
         doc = yaml.safe_load(workflow.read_text(encoding="utf-8"))
@@ -76,6 +83,9 @@ class Runner:
             return self.job
         env = {**doc.get("env", {}), **job.get("env", {})}
         self._steps(job["steps"], env, {})
+        self.job.outputs = {
+            name: self._text(str(value), {}) for name, value in job.get("outputs", {}).items()
+        }
         self.job.seconds = time.perf_counter() - started
         return self.job
 
@@ -88,6 +98,7 @@ class Runner:
                 self.job.outcomes[key] = "skipped"
                 continue
             step_env = {**env, **step.get("env", {})}
+            self._step_id = key
             ok = self._step(step, step_env, inputs)
             if not ok and step.get("continue-on-error") is True:
                 ok = True
@@ -109,17 +120,24 @@ class Runner:
             return True
         if "run" in step:
             return self._make(step["run"].strip(), env, inputs)
+        for prefix, action in self.actions.items():
+            if uses.startswith(prefix):
+                return action(with_)
         raise AssertionError(f"the workflow runner does not know the step {step}")
 
     def _make(self, command: str, env: Mapping[str, Any], inputs: dict[str, str]) -> bool:
         match = re.fullmatch(r"make ([a-z-]+)", command)
         assert match, f"not one make call: {command!r}"
         variables = {name: self._text(_yaml_text(value), inputs) for name, value in env.items()}
+        outputs = self.artifacts.parent / f"github-output-{len(self.job.output)}"
+        outputs.write_text("")
         result = run(
             ["make", "-C", self.workspace, match.group(1)],
-            env=project_env(**self.github_env, **variables),
+            env=project_env(**self.github_env, **variables, GITHUB_OUTPUT=str(outputs)),
             check=False,
         )
+        pairs = (line.partition("=") for line in outputs.read_text().splitlines())
+        self.job.step_outputs[self._step_id] = {k: v for k, sep, v in pairs if sep}
         log = f"$ {command} -> {result.returncode}\n{result.stdout}{result.stderr}"
         self.job.output.append(log)
         return result.returncode == 0
@@ -160,6 +178,24 @@ class Runner:
     # ------------------------------------------------------------ expressions
 
     def _value(self, expression: str, inputs: dict[str, str]) -> Any:
+        if expression in self.values:
+            return self.values[expression]
+        if "||" in expression:  # the first true value, as in Actions
+            values = [self._value(part.strip(), inputs) for part in expression.split("||")]
+            return next((value for value in values if value), values[-1])
+        if "&&" in expression:
+            return all(self._value(part.strip(), inputs) for part in expression.split("&&"))
+        for operator in ("==", "!="):
+            if operator in expression:
+                left, _, right = expression.partition(operator)
+                equal = str(self._value(left.strip(), inputs)) == right.strip().strip("'\"")
+                return equal if operator == "==" else not equal
+        step = re.fullmatch(r"steps\.([\w-]+)\.outcome", expression)
+        if step:  # a step that has not run (yet) has no outcome
+            return self.job.outcomes.get(step.group(1), "")
+        output = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)", expression)
+        if output:
+            return self.job.step_outputs.get(output.group(1), {}).get(output.group(2), "")
         if expression == "toJSON(steps)":
             steps = {
                 key: {"outcome": outcome, "conclusion": outcome, "outputs": {}}

@@ -40,7 +40,17 @@ TOOLS = (
     "skopeo",
     "docker-registry",
     "debootstrap",
+    "postgresql",
 )
+# Tools that are not one program of their name: the programs that show they are there.
+# Debian's PostgreSQL keeps pg_ctl off PATH (/usr/lib/postgresql/<version>/bin) and puts
+# its cluster wrapper on it; elsewhere (Homebrew) pg_ctl is on PATH.
+PROGRAMS = {"postgresql": ("pg_ctlcluster", "pg_ctl")}
+
+
+def programs_of(tool: str) -> tuple[str, ...]:
+    """The programs whose presence on PATH means `tool` is installed."""
+    return PROGRAMS.get(tool, (tool,))
 
 
 def needs(*tools: str) -> pytest.MarkDecorator:
@@ -50,8 +60,8 @@ def needs(*tools: str) -> pytest.MarkDecorator:
 
 @functools.cache
 def present(tool: str) -> bool:
-    """True when the program is on PATH."""
-    return shutil.which(tool) is not None
+    """True when the tool's program is on PATH."""
+    return any(shutil.which(program) is not None for program in programs_of(tool))
 
 
 def hint(tool: str) -> str:

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -93,7 +94,7 @@ def _trained_project(renders: Renders, folder: Path, env: dict[str, str]) -> Pat
     git(project, "init", "-q", env=env)
     git(project, "add", "-A", env=env)
     git(project, "commit", "-qm", "rendered", env=env)
-    make(project, "setup", "train", env=env)
+    make(project, "setup", "train", "model-card", env=env)
     return project
 
 
@@ -232,14 +233,19 @@ class TestImage:
             " + ('onnxruntime', 'fastapi', 'uvicorn', 'uvloop', 'numpy')}))"
         )
         output = docker_client.containers.run(
-            built.record["image"], ["python", "-c", probe], remove=True, labels={"test": "image"}
+            built.record["image"],
+            ["-c", probe],
+            entrypoint=["python"],
+            remove=True,
+            labels={"test": "image"},
         )
         found = json.loads(output)
         assert [m for m in TRAINING_LIBRARIES if found[m]] == []
         assert all(found[m] for m in ("onnxruntime", "fastapi", "uvicorn", "uvloop", "numpy"))
         listing = docker_client.containers.run(
             built.record["image"],
-            ["find", "/app", "-path", "/app/.venv", "-prune", "-o", "-type", "f", "-print"],
+            ["/app", "-path", "/app/.venv", "-prune", "-o", "-type", "f", "-print"],
+            entrypoint=["find"],
             remove=True,
             labels={"test": "image"},
         )
@@ -249,6 +255,8 @@ class TestImage:
             "/app/config/data_contract.yaml",
             "/app/models/current/metadata.json",
             "/app/models/current/model.onnx",
+            "/app/models/current/model_card.html",
+            "/app/models/current/model_card.md",
         ]
 
     def test_labels_name_the_revision_and_the_model_version(
@@ -280,6 +288,12 @@ class TestImage:
                 assert status == 200, body
                 assert body["probability"] == pytest.approx(score, abs=1e-5)
                 assert body["id"] == row["customerID"]
+            with urllib.request.urlopen(f"{url}/model-card", timeout=10) as response:
+                card = response.read().decode()
+            assert response.headers["Content-Type"].startswith("text/html")
+            assert f"version {built.record['model_version']}" in card
+            assert "Weakest slice:" in card
+            assert "Metrics and the gate" in card
             container.reload()
             assert container.attrs["Config"]["User"] == "10001:10001"
             # The CLI's exec, not the API's: podman keeps an API exec session's monitor
@@ -327,6 +341,36 @@ class TestImage:
             assert 1.0 < stopped_in < 15, f"stop took {stopped_in:.1f} s"
         finally:
             container.remove(force=True)
+
+    def test_image_batch_scores_a_mounted_csv_file(self, built: Built, docker_client: Any) -> None:
+        """`docker run <image> predict`: the csv module reader, the same scores as locally."""
+        folder = built.project / "batch"
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o777)  # the image's user (10001) writes the scores here
+        lines = (built.project / "data/raw/telco_customer_churn.csv").read_text().splitlines()
+        (folder / "in.csv").write_text("\n".join(lines[:201]) + "\n")
+        docker_client.containers.run(
+            built.record["image"],
+            ["predict", "/data/in.csv", "-o", "/data/out.csv"],
+            volumes={str(folder): {"bind": "/data", "mode": "rw"}},
+            remove=True,
+            labels={"test": "image"},
+        )
+        local = folder / "local.csv"
+        uv_run(
+            built.project,
+            "churn_prediction",
+            "predict",
+            str(folder / "in.csv"),
+            "-o",
+            str(local),
+            "--reader",
+            "csv",
+            env=built.env,
+            check=True,
+        )
+        assert (folder / "out.csv").read_text() == local.read_text()
+        assert len((folder / "out.csv").read_text().splitlines()) == 201
 
     def test_make_image_smoke_passes(self, built: Built) -> None:
         result = make(built.project, "image-smoke", env=built.env)

@@ -103,6 +103,8 @@ class WorkflowRunner:
         head = parts[0]
         if head == "vars":
             return run.variables.get(parts[1], "")
+        if head == "secrets":  # none is set here: an unset secret is '' on GitHub too
+            return ""
         if head == "github":
             return self.github.get(parts[1], "")
         if head == "steps" and parts[2] == "outputs":

@@ -19,7 +19,13 @@ import pytest
 from {{ cookiecutter.package_name }}.contract.model import DataContract
 from {{ cookiecutter.package_name }}.errors import ModelNotFoundError
 from {{ cookiecutter.package_name }}.gate.config import GateConfig, load_gate_config
-from {{ cookiecutter.package_name }}.layout import ModelMetadata
+from {{ cookiecutter.package_name }}.layout import (
+    MODEL_TESTS_FILE,
+    ModelMetadata,
+    ModelTestResult,
+    ModelTestsRecord,
+    utc_timestamp,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.train import training
 from {{ cookiecutter.package_name }}.train.config import TrainingConfig
@@ -33,12 +39,46 @@ def _settings() -> Settings:
     return Settings(project_dir=PROJECT_DIR)
 
 
+_RESULTS: dict[str, ModelTestResult] = {}
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Stop at once, with one clear line, when there is no model to test."""
     try:
         load_current(_settings().models_dir)
     except ModelNotFoundError as err:
         pytest.exit(f"model tests: {err}", returncode=1)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keep each test's outcome (and its first message line) for the model card."""
+    if report.when == "call" or report.outcome != "passed":
+        outcome = "error" if report.when != "call" and report.failed else report.outcome
+        message = ""
+        if report.failed:
+            message = str(report.longrepr).strip().splitlines()[-1][:300]
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2])
+        name = report.nodeid.split("::", 1)[-1]
+        if name not in _RESULTS or outcome != "passed":
+            _RESULTS[name] = ModelTestResult(name=name, outcome=outcome, message=message)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write reports/model_tests.json: which checks ran on which model, and how they ended."""
+    if not _RESULTS:
+        return
+    settings = _settings()
+    try:
+        version = load_current(settings.models_dir)[1].model_version
+    except ModelNotFoundError:
+        return
+    record = ModelTestsRecord(
+        model_version=version, finished_at=utc_timestamp(), results=tuple(_RESULTS.values())
+    )
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.reports_dir / MODEL_TESTS_FILE
+    path.write_text(record.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -23,6 +23,7 @@ apt_packages() {
   case "$1" in
     promtool | prometheus) echo prometheus ;;
     podman | container-engine) echo "+podman uidmap fuse-overlayfs slirp4netns" ;;
+    postgresql) echo postgresql ;;
     *) echo "$1" ;;
   esac
 }
@@ -46,6 +47,7 @@ needed_by() {
     promtool) echo "checking infra/monitoring rules (README, Monitoring)" ;;
     container-engine | podman) echo "make image, make image-smoke, make image-push" ;;
     wrk) echo "make bench-serving, benchmarks/serving_throughput.py" ;;
+    postgresql) echo "make tracking-server (its local database; README, Team mode)" ;;
     *) echo "the template's tests" ;;
   esac
 }
@@ -53,6 +55,8 @@ needed_by() {
 present() {
   case "$1" in
     container-engine) command -v podman >/dev/null 2>&1 || command -v docker >/dev/null 2>&1 ;;
+    # Debian keeps the server programs in /usr/lib/postgresql/<version>/bin, off PATH.
+    postgresql) command -v pg_ctl >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }

@@ -64,6 +64,10 @@ class TrackingError(ProjectError):
     """The model registry cannot do what was asked (no server, unknown version)."""
 
 
+class TrackingServerError(ProjectError):
+    """`tracking-server` cannot start: a missing password, no PostgreSQL, an unreachable folder."""
+
+
 class MetricsFileError(ProjectError):
     """A metrics record is missing, not JSON, or not shaped like the ones `train` writes."""
 
@@ -78,6 +82,10 @@ class PullRequestCommentError(ProjectError):
 
 class ModelLoadError(ProjectError):
     """The service cannot load its model folder; the message says what to do."""
+
+
+class BatchInputError(ProjectError):
+    """A file to score cannot be read, lacks columns, or holds rows that break the contract."""
 
 
 class FaultConfigError(ConfigError):

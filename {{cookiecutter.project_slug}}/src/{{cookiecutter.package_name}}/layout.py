@@ -49,7 +49,12 @@ IMAGE_RECORD_FILE = "image.json"
 DRIFT_JSON = "drift.json"
 DRIFT_MARKDOWN = "drift.md"
 DRIFT_HTML = "drift.html"
+RECENT_LABELLED_CSV = "recent_labelled.csv"  # `drift`: the labelled recent rows it checked
 SIMULATED_DIR = "simulated"
+PREDICTIONS_FILE = "predictions.csv"  # `predict` (batch scoring) without an output
+MODEL_TESTS_FILE = "model_tests.json"  # written by `make model-test`, read by the model card
+MODEL_CARD_MD = "model_card.md"  # `model-card` writes both to reports/ and the model folder,
+MODEL_CARD_HTML = "model_card.html"  # so the image bakes it in and serves it at /model-card
 
 # -- the model registry --------------------------------------------------------------------
 CHALLENGER_ALIAS = "challenger"  # set by train on every registered model
@@ -204,6 +209,30 @@ class ValidationRecord(_Record):
     def failures(self) -> list[CheckRecord]:
         """The failed checks, in plan order."""
         return [r for r in self.results if r.status == "failed"]
+
+
+class ModelTestResult(_Record):
+    """One model test as `make model-test` ran it."""
+
+    name: str
+    outcome: str  # passed | failed | skipped | error
+    message: str = ""
+
+
+class ModelTestsRecord(_Record):
+    """`reports/model_tests.json`: the model tests that ran on a model, read by the model card."""
+
+    model_version: str = ""
+    finished_at: str = ""
+    results: tuple[ModelTestResult, ...] = ()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many tests ended in each outcome."""
+        counts: dict[str, int] = {}
+        for result in self.results:
+            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        return counts
 
 
 # -- the prediction log (written by serving, read by monitoring) ----------------------------

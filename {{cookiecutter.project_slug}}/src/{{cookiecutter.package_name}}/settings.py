@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     loadtest_config_path: Path = Path("config/loadtest.yaml")
     drift_config_path: Path = Path("config/drift.yaml")
     deploy_config_path: Path = Path("config/deploy.yaml")
+    model_card_config_path: Path = Path("config/model_card.yaml")
     # -- what the pipeline writes ----------------------------------------------------------
     metrics_dir: Path = Path("metrics")
     reports_dir: Path = Path("reports")
@@ -87,12 +88,27 @@ class Settings(BaseSettings):
     # Where `fetch-predictions` copies a log from (s3://, https:// or a path), and its cap.
     prediction_log_uri: str = ""
     fetch_max_mb: float = Field(default=512.0, gt=0)
+    # `drift` exits 1 when it finds drift; false: 0 (the retraining workflow reads its
+    # `drift` step output instead, so only a crash fails the step).
+    drift_fail_on_drift: bool = True
     # -- MLflow ----------------------------------------------------------------------------
     tracking_uri: str | None = Field(
         default=None, validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "MLOPS_TRACKING_URI")
     )
     experiment_name: str = PACKAGE_NAME
     registered_model_name: str = PACKAGE_NAME
+    # -- the team's tracking server (`tracking-server`); no password has a default ---------
+    tracking_dir: Path = Path("tracking")
+    tracking_host: str = "127.0.0.1"
+    tracking_port: int = Field(default=5000, ge=1, le=65535)
+    tracking_workers: int = Field(default=2, ge=1)
+    tracking_allowed_hosts: str = ""
+    tracking_artifacts: str = ""
+    tracking_backend_uri: str = ""
+    tracking_db_port: int = Field(default=5433, ge=1, le=65535)
+    tracking_db_password: SecretStr | None = None
+    tracking_admin_username: str = "admin"
+    tracking_admin_password: SecretStr | None = None
     # -- the service -----------------------------------------------------------------------
     max_batch_rows: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=2_000_000, ge=1024)

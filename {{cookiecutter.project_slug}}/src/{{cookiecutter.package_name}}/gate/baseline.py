@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..errors import BaselineError
 from ..layout import CHAMPION_ALIAS
 from ..train.metrics_file import parse_metrics, read_metrics
 from .config import BaselineSource
@@ -90,6 +91,13 @@ def uses_tracking_server(tracking_uri: str) -> bool:
     return tracking_uri.startswith(("http://", "https://", "databricks"))
 
 
+def no_such_alias(error_code: str, message: str) -> bool:
+    """The registry answered that the model or its alias does not exist (not a failure)."""
+    if error_code == "RESOURCE_DOES_NOT_EXIST":
+        return True
+    return error_code == "INVALID_PARAMETER_VALUE" and "not found" in message
+
+
 def registry_baseline(tracking_uri: str, model_name: str) -> tuple[Metrics | None, str]:
     """Metrics logged with the model version that holds the `champion` alias."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -100,7 +108,12 @@ def registry_baseline(tracking_uri: str, model_name: str) -> tuple[Metrics | Non
     label = f"registry {model_name}@{CHAMPION_ALIAS}"
     try:
         version = client.get_model_version_by_alias(model_name, CHAMPION_ALIAS)
-    except MlflowException:
+    except MlflowException as err:
+        if not no_such_alias(err.error_code, err.message):
+            raise BaselineError(
+                f"cannot read {label} from {tracking_uri}: {err.message[:300]} "
+                "(check MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD)"
+            ) from err
         return None, f"{label} (no champion yet)"
     if version.run_id is None:
         return None, f"{label} (version {version.version} has no run)"

@@ -1,4 +1,4 @@
-"""The `compare`, `reproduce-check`, `report` and `pr-comment` commands.
+"""The `compare`, `reproduce-check`, `report`, `pr-comment` and `model-card` commands.
 
 They read the metrics that `train` wrote, find the baseline, apply
 config/gates.yaml and leave their results in reports/ so that CI can upload
@@ -24,6 +24,8 @@ from ..layout import (
     COMPARISON_FILE,
     DATA_VALIDATION_JSON,
     METRICS_FILE,
+    MODEL_CARD_HTML,
+    MODEL_CARD_MD,
     PR_NUMBER_FILE,
     REPORT_FILE,
     REPRODUCTION_FILE,
@@ -231,6 +233,23 @@ def _reproduction(path: Path) -> list[Check] | None:
     return [Check(**item) for item in json.loads(path.read_text(encoding="utf-8"))]
 
 
+def model_card_link(card: Path) -> str:
+    """The report's pointer to the model card (uploaded beside it), with its headline facts."""
+    weakest = next(
+        (
+            line
+            for line in card.read_text(encoding="utf-8").splitlines()
+            if line.startswith("Weakest")
+        ),
+        "",
+    )
+    return (
+        f"\n### Model card\n\n`{MODEL_CARD_MD}` and `{MODEL_CARD_HTML}` are in the run's "
+        f"`pr-report` artifact: intended use, data, metrics beside the gate's thresholds, "
+        f"slices, calibration, model tests, registry version. {weakest}\n"
+    )
+
+
 def run_report(settings: Settings) -> int:
     """Write reports/report.md (and the GitHub step summary when running in Actions).
 
@@ -258,6 +277,8 @@ def run_report(settings: Settings) -> int:
         failed_steps=failed,
         reproduction=_reproduction(reports / REPRODUCTION_FILE),
     )
+    if (reports / MODEL_CARD_MD).is_file():
+        text += model_card_link(reports / MODEL_CARD_MD)
     target = reports / REPORT_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
@@ -378,6 +399,12 @@ def _pr_comment_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _model_card(args: argparse.Namespace, settings: Settings) -> int:
+    from .steps import run_model_card  # pandas, scikit-learn, MLflow: only for the card
+
+    return run_model_card(settings)
+
+
 COMMANDS = (
     Command(
         "compare", "apply the quality gates against the baseline", _compare, _compare_arguments
@@ -394,5 +421,10 @@ COMMANDS = (
         "post a pr-report run's report as the pull request's one comment (GitHub Actions)",
         _pr_comment,
         _pr_comment_arguments,
+    ),
+    Command(
+        "model-card",
+        "write the model card (reports/model_card.md, .html) of models/current",
+        _model_card,
     ),
 )

@@ -174,7 +174,8 @@ def run_beside(client: Any, container: Any, command: Sequence[str]) -> tuple[int
     try:
         output = client.containers.run(
             container.image.id,
-            list(command),
+            list(command[1:]),
+            entrypoint=[command[0]],  # as a HEALTHCHECK runs: not through the image's entry point
             network_mode=f"container:{container.id}",
             remove=True,
         )

@@ -1,4 +1,4 @@
-"""CLI commands of the monitoring stage: `drift`, `simulate-drift`, `fetch-predictions`."""
+"""CLI commands of the monitoring stage: drift, simulate-drift, fetch-predictions, append-recent."""
 
 from __future__ import annotations
 
@@ -83,6 +83,12 @@ def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _append_recent(args: argparse.Namespace, settings: Settings) -> int:
+    from .steps import run_append_recent
+
+    return run_append_recent(settings)
+
+
 def _summary(args: argparse.Namespace, settings: Settings) -> int:
     from .steps import run_summary
 
@@ -112,5 +118,10 @@ COMMANDS = (
         "where the released service runs, the reports, the metrics, the drift verdict",
         _summary,
         _no_arguments,
+    ),
+    Command(
+        "append-recent",
+        "append the new labelled recent rows `drift` checked to the training data",
+        _append_recent,
     ),
 )

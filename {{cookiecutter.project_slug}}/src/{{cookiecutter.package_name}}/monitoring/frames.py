@@ -92,3 +92,35 @@ def missing_features(raw: pd.DataFrame, contract: DataContract) -> list[str]:
 def is_positive(labels: pd.Series, positive: str) -> NDArray[np.bool_]:
     """Boolean array: the label equals the contract's positive label."""
     return labels.astype("string").eq(positive).fillna(False).to_numpy(dtype=bool)
+
+
+def labelled_table(sample: Sample, contract: DataContract) -> pd.DataFrame:
+    """The sample's rows whose outcome is known, as training data: id, features, target.
+
+    Values are written as the training file spells them: whole numbers without a
+    decimal point, a missing number as the column's first missing-value marker.
+    """
+    if sample.labels is None:
+        return pd.DataFrame(columns=contract.columns)
+    known = sample.labels.notna().to_numpy()
+    table = pd.DataFrame(index=sample.features.index[known])
+    if contract.id_column:
+        ids = sample.ids if sample.ids is not None else pd.Series([None] * sample.rows)
+        table[contract.id_column] = list(ids[known])
+    for name in contract.feature_columns:
+        values = sample.features[name][known]
+        spec = contract.numeric.get(name)
+        if spec is not None:
+            marker = spec.missing_values[0] if spec.missing_values else ""
+            whole = spec.dtype == "int"
+            values = pd.Series(
+                [
+                    marker if pd.isna(v) else (str(int(v)) if whole else repr(float(v)))
+                    for v in values
+                ],
+                index=table.index,
+                dtype=object,
+            )
+        table[name] = values
+    table[contract.target.column] = sample.labels[known]
+    return table.reset_index(drop=True)

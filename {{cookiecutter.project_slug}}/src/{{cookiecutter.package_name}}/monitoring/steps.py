@@ -27,6 +27,7 @@ from ..layout import (
     DRIFT_MARKDOWN,
     LOADTEST_FILE,
     METRICS_FILE,
+    RECENT_LABELLED_CSV,
     REPORT_FILE,
     SIMULATED_DIR,
 )
@@ -35,7 +36,7 @@ from ..train.metrics_file import read_metrics
 from .config import DriftConfig, load_drift_config
 from .detect import DriftResult, detect_drift
 from .fetch import fetch, fetched_name
-from .frames import Sample
+from .frames import Sample, labelled_table
 from .inputs import (
     attach_labels,
     load_current,
@@ -152,6 +153,16 @@ def check_drift(
     labels: Path | None = None,
 ) -> DriftResult:
     """Load everything, run the checks, return the result (no files written)."""
+    return check_drift_and_current(settings, reference, current, labels)[0]
+
+
+def check_drift_and_current(
+    settings: Settings,
+    reference: Path | None = None,
+    current: Path | None = None,
+    labels: Path | None = None,
+) -> tuple[DriftResult, Sample]:
+    """The result of `check_drift` and the current sample it checked."""
     contract = load_contract(settings.contract_path)
     config = load_drift_config(settings.drift_config_path)
     config.check_against(contract, settings.drift_config_path)
@@ -178,7 +189,7 @@ def check_drift(
     )
     training_metrics, metrics_threshold = _training_metrics(settings)
     threshold = (model.threshold if model else None) or metrics_threshold or DEFAULT_THRESHOLD
-    return detect_drift(
+    result = detect_drift(
         reference_sample,
         current_sample,
         contract,
@@ -187,6 +198,7 @@ def check_drift(
         threshold=threshold,
         notes=tuple(notes),
     )
+    return result, current_sample
 
 
 def write_reports(result: DriftResult, directory: Path) -> list[Path]:
@@ -236,16 +248,82 @@ def run_drift(
     labels: Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> int:
-    """The `drift` command: check, write the reports, notify on drift; 1 when drift was found."""
-    result = check_drift(settings, reference, current, labels)
+    """The `drift` command: check, write the reports, notify on drift; 1 when drift was found.
+
+    The labelled rows of the recent data (outcomes known) are kept in
+    reports/recent_labelled.csv for `append-recent`. In GitHub Actions the step
+    output `drift` says whether drift was found; with MLOPS_DRIFT_FAIL_ON_DRIFT=false
+    the command then exits 0 on drift, so that only a crash fails the step.
+    """
+    contract = load_contract(settings.contract_path)
+    result, recent = check_drift_and_current(settings, reference, current, labels)
     paths = write_reports(result, settings.reports_dir)
+    labelled = labelled_table(recent, contract)
+    target = settings.reports_dir / RECENT_LABELLED_CSV
+    target.unlink(missing_ok=True)
+    if len(labelled):
+        labelled.to_csv(target, index=False)
+        paths.append(target)
+    print(f"labelled recent rows: {len(labelled):,} of {recent.rows:,}")
+    outputs = (env if env is not None else os.environ).get("GITHUB_OUTPUT")
+    if outputs:
+        with Path(outputs).open("a", encoding="utf-8") as handle:
+            handle.write(f"drift={'true' if result.failed else 'false'}\n")
     _print_summary(result)
     print("reports: " + ", ".join(str(p) for p in paths))
     if result.failed:
         body = to_markdown(result)
         for delivery in notify(result.headline(), body, os.environ if env is None else env):
             print(f"{'notified' if delivery.ok else 'warning'}: {delivery.detail}")
-    return 1 if result.failed else 0
+    return 1 if result.failed and settings.drift_fail_on_drift else 0
+
+
+def run_append_recent(settings: Settings) -> int:
+    """The `append-recent` command: add the new labelled recent rows to the training data.
+
+    Reads reports/recent_labelled.csv (written by `drift`), keeps the rows whose id
+    the training file does not hold yet, and appends them to it (CSV, as text, the
+    existing lines untouched). `train` then validates the grown file against the
+    contract before it trains. Nothing labelled or nothing new: the file stays as is.
+    """
+    contract = load_contract(settings.contract_path)
+    data_path = training_data_path(settings, contract)
+    source = settings.reports_dir / RECENT_LABELLED_CSV
+    if not source.is_file():
+        print(
+            f"append-recent: no labelled recent data ({source} is absent: `make drift` writes "
+            "it when the recent data has outcomes); the training data stays as is"
+        )
+        return 0
+    if data_path.suffix.lower() != ".csv":
+        raise DriftError(f"append-recent appends to CSV training data only, not {data_path}")
+    recent = pd.read_csv(source, dtype=str, keep_default_na=False)
+    header = list(pd.read_csv(data_path, dtype=str, nrows=0).columns)
+    absent = [c for c in header if c not in recent.columns]
+    if absent:
+        raise DriftError(f"{source} lacks the training data's column(s): {', '.join(absent)}")
+    recent = recent[header]
+    id_column = contract.id_column
+    if id_column:
+        known = set(pd.read_csv(data_path, dtype=str, usecols=[id_column])[id_column])
+        new = recent[~recent[id_column].isin(known)].drop_duplicates(subset=[id_column])
+    else:
+        new = recent.drop_duplicates()
+    if new.empty:
+        print(f"append-recent: the {len(recent):,} labelled recent rows are all in {data_path}")
+        return 0
+    with data_path.open("rb+") as handle:  # the file must end with a line break
+        handle.seek(0, os.SEEK_END)
+        if handle.tell():
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                handle.write(b"\n")
+    new.to_csv(data_path, mode="a", header=False, index=False)
+    print(
+        f"append-recent: {len(new):,} new labelled rows appended to {data_path} "
+        f"({len(recent) - len(new):,} already there)"
+    )
+    return 0
 
 
 def _pairs(items: Sequence[str], what: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -34,6 +35,7 @@ from pydantic import BaseModel, ValidationError
 from .. import __version__
 from ..contract.model import DataContract, load_contract
 from ..errors import ModelLoadError
+from ..layout import MODEL_CARD_HTML
 from ..settings import Settings
 from .faults import Fault, parse_fault
 from .guards import BodyGuard, InFlightLimit, VersionHeader
@@ -68,6 +70,7 @@ ROUTES = frozenset(
         "/ready",
         "/version",
         "/metrics",
+        "/model-card",
         "/docs",
         "/openapi.json",
     }
@@ -402,6 +405,7 @@ def create_app(
     max_body_bytes: int = 2_000_000,
     max_in_flight: int = 64,
     exposure: Exposure | None = None,
+    model_card: Path | None = None,
 ) -> FastAPI:
     """Build the service around a contract and a way to load the model."""
     exposure = exposure or Exposure()
@@ -433,6 +437,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     _prediction_routes(app, state, max_batch_rows, max_in_flight)
     _probe_routes(app, state)
+    _model_card_route(app, model_card)
     if exposure.metrics and on_api_port:
         app.add_api_route(
             "/version", version_handler(state), methods=["GET"], summary="What is running"
@@ -451,6 +456,17 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=ROUTES)
     return app
+
+
+def _model_card_route(app: FastAPI, model_card: Path | None) -> None:
+    """GET /model-card: the model card baked in beside the model (`make model-card`)."""
+
+    @app.get("/model-card", summary="The model card (HTML)", response_class=HTMLResponse)
+    async def card() -> Response:
+        if model_card is None or not model_card.is_file():
+            detail = "no model card in the model folder: run `make model-card` before `make image`"
+            return JSONResponse({"detail": detail}, status_code=404)
+        return HTMLResponse(model_card.read_text(encoding="utf-8"))
 
 
 def version_handler(state: ServiceState) -> Callable[[], Awaitable[dict[str, Any]]]:
@@ -570,4 +586,5 @@ def app_from_env() -> FastAPI:
             admin_port=settings.admin_port,
             admin_host=settings.admin_host,
         ),
+        model_card=model_dir / MODEL_CARD_HTML,
     )

@@ -1,4 +1,4 @@
-"""CLI commands of the serving stage: `serve` and `loadtest`."""
+"""CLI commands of the serving stage: `serve`, `loadtest` and `predict` (batch scoring)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..commands import Command
 from ..errors import LoadTestError, ServiceStartError
-from ..layout import LOADTEST_SERVICE_LOG
+from ..layout import LOADTEST_SERVICE_LOG, PREDICTIONS_FILE
 from ..probes import free_port
 from ..settings import PACKAGE_NAME, Settings
 from .locust import load_gate, load_loadtest_config
@@ -134,6 +134,46 @@ def run_loadtest(settings: Settings, url: str | None, duration: str | None) -> i
         service.stop()
 
 
+def run_predict(
+    settings: Settings,
+    source: str | None,
+    output: str | None,
+    *,
+    on_error: str,
+    chunk_rows: int,
+    reader: str,
+) -> int:
+    """Score a CSV/Parquet file (or an http(s) URL) with the current model; print a summary."""
+    from ..contract.model import load_contract, training_data_path
+    from .batch import score_file
+    from .predictor import load_model
+
+    contract = load_contract(settings.contract_path)
+    model = load_model(settings.current_model_dir, contract, threads=os.cpu_count() or 1)
+    source = source or str(training_data_path(settings, contract))
+    output = output or str(settings.reports_dir / PREDICTIONS_FILE)
+    result = score_file(
+        source,
+        output,
+        contract,
+        model,
+        on_error="skip" if on_error == "skip" else "fail",
+        chunk_rows=chunk_rows,
+        reader=reader,
+    )
+    print(
+        f"predict: scored {result.rows_scored:,} of {result.rows_in:,} rows with model version "
+        f"{model.version} ({model.predictor.kind}) in {result.seconds:.1f} s "
+        f"({result.rows_per_second:,.0f} rows/s, {result.reader} reader) -> {result.output}"
+    )
+    if result.rejected:
+        where = f": {result.rejects_file}" if result.rejects_file else ""
+        print(f"predict: skipped {result.rejected:,} row(s) that break the data contract{where}")
+        for example in result.rejected_examples:
+            print(f"  {example}")
+    return 0
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return run_serve(args.host, args.port, args.workers, settings)
 
@@ -160,6 +200,49 @@ def _loadtest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", default=None, help="run time, e.g. 10s (default: config)")
 
 
+def _predict(args: argparse.Namespace, settings: Settings) -> int:
+    return run_predict(
+        settings,
+        args.input,
+        args.output,
+        on_error=args.on_error,
+        chunk_rows=args.chunk_rows,
+        reader=args.reader,
+    )
+
+
+def _predict_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "input",
+        nargs="?",
+        default=None,
+        help="CSV or Parquet file, or an http(s) URL (default: MLOPS_DATA_PATH)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="CSV or .parquet file, or an http(s) URL to PUT to (default: "
+        f"reports/{PREDICTIONS_FILE})",
+    )
+    parser.add_argument(
+        "--on-error",
+        choices=["fail", "skip"],
+        default="fail",
+        help="rows that break the data contract: stop (default) or leave them out, listed "
+        "by line in <output>.rejected.csv",
+    )
+    parser.add_argument(
+        "--chunk-rows", type=int, default=65_536, help="rows per chunk (bounds the memory)"
+    )
+    parser.add_argument(
+        "--reader",
+        choices=["auto", "arrow", "csv"],
+        default="auto",
+        help="CSV reader: pyarrow if installed (auto), or the standard library's csv module",
+    )
+
+
 COMMANDS = (
     Command(
         "serve",
@@ -172,5 +255,11 @@ COMMANDS = (
         "load-test a service and apply the latency/failure gate",
         _loadtest,
         _loadtest_arguments,
+    ),
+    Command(
+        "predict",
+        "batch-score a CSV/Parquet file with the current model (checked by the contract)",
+        _predict,
+        _predict_arguments,
     ),
 )

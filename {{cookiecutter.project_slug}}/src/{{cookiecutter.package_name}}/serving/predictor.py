@@ -36,6 +36,10 @@ class Predictor(Protocol):
         """Probabilities of the positive label, one per row."""
         ...
 
+    def predict_columns(self, feed: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The same from typed columns ([n, 1] per contract column, as `onnx_feed` builds)."""
+        ...
+
 
 class OnnxFeed:
     """Builds ONNX Runtime's input: one [n, 1] array per contract column, typed as exported.
@@ -85,12 +89,12 @@ class OnnxPredictor:
 
     kind = "onnx"
 
-    def __init__(self, path: Path, contract: DataContract) -> None:
-        """Open the session once; `run` is thread-safe."""
+    def __init__(self, path: Path, contract: DataContract, threads: int = 1) -> None:
+        """Open the session once; `run` is thread-safe. Batch scoring asks for more threads."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
@@ -105,6 +109,11 @@ class OnnxPredictor:
         (probabilities,) = self._session.run([self._output], self._feed(rows))
         scores: list[float] = probabilities[:, 1].tolist()
         return scores
+
+    def predict_columns(self, feed: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Positive-class probabilities of typed columns (batch scoring's path)."""
+        (probabilities,) = self._session.run([self._output], dict(feed))
+        return np.asarray(probabilities[:, 1], dtype=np.float64)
 
 
 class PipelinePredictor:
@@ -130,6 +139,14 @@ class PipelinePredictor:
                 frame[column] = frame[column].fillna(spec.fill_missing)
         return [float(p) for p in self._pipeline.predict_proba(frame)[:, 1]]
 
+    def predict_columns(self, feed: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Positive-class probabilities of typed columns, through pandas and the pipeline."""
+        import pandas as pd
+
+        columns = self._contract.feature_columns
+        frame = pd.DataFrame({c: feed[c].ravel() for c in columns}, columns=columns)
+        return np.asarray(self._pipeline.predict_proba(frame)[:, 1], dtype=np.float64)
+
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -148,9 +165,17 @@ class LoadedModel:
         """Decision threshold the model was evaluated with."""
         return self.metadata.threshold
 
+    def predict_columns(self, feed: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Positive-class probabilities of typed columns (see `Predictor.predict_columns`)."""
+        return self.predictor.predict_columns(feed)
 
-def load_model(model_dir: Path, contract: DataContract) -> LoadedModel:
-    """The ONNX model if exported, else the pipeline with a clear warning."""
+
+def load_model(model_dir: Path, contract: DataContract, threads: int = 1) -> LoadedModel:
+    """The ONNX model if exported, else the pipeline with a clear warning.
+
+    One thread per session suits the service (one worker per core); batch
+    scoring, alone on the machine, passes the number of cores.
+    """
     if not (model_dir / METADATA_FILE).is_file():
         raise ModelLoadError(f"no trained model in {model_dir}: run `make train` first")
     try:
@@ -164,7 +189,7 @@ def load_model(model_dir: Path, contract: DataContract) -> LoadedModel:
             f"the current one is {contract.fingerprint()}: run `make train` again"
         )
     if (model_dir / ONNX_FILE).is_file():
-        return LoadedModel(OnnxPredictor(model_dir / ONNX_FILE, contract), metadata)
+        return LoadedModel(OnnxPredictor(model_dir / ONNX_FILE, contract, threads), metadata)
     if (model_dir / PIPELINE_FILE).is_file():
         logger.warning(
             "no %s in %s: serving the scikit-learn pipeline, which is ~30x slower "

@@ -1,4 +1,4 @@
-"""CLI commands of the train stage: `train`, `evaluate`, `promote`."""
+"""CLI commands of the train stage: `train`, `evaluate`, `promote`, `tracking-server`."""
 
 from __future__ import annotations
 
@@ -34,10 +34,21 @@ def _promote_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _tracking_server(args: argparse.Namespace, settings: Settings) -> int:
+    from .tracking_server import run_tracking_server  # processes, PostgreSQL, MLflow
+
+    return run_tracking_server(settings)
+
+
 COMMANDS = (
     Command("train", "validate, train, evaluate and register a model", _train),
     Command("evaluate", "score the trained model on the test split", _evaluate),
     Command(
         "promote", "make the released model the registry's champion", _promote, _promote_arguments
+    ),
+    Command(
+        "tracking-server",
+        "run the team's MLflow tracking server (PostgreSQL store, served artifacts, login)",
+        _tracking_server,
     ),
 )

@@ -91,7 +91,7 @@ def _experiment_id(mlflow: ModuleType, settings: Settings) -> str:
     if existing is not None:
         return str(existing.experiment_id)
     location = None
-    if settings.tracking_uri is None:  # local store: artifacts beside mlflow.db
+    if not settings.tracking_uri:  # local store: artifacts beside mlflow.db
         location = (settings.project_dir / "mlartifacts").resolve().as_uri()
     return str(mlflow.create_experiment(settings.experiment_name, artifact_location=location))
 
@@ -133,7 +133,6 @@ def log_training(
         signature = infer_signature(input_example, pipeline.predict(input_example))
     with _quiet_environment_logs(), mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params(params)
-        mlflow.log_metrics({k: v for k, v in metrics.items() if math.isfinite(v)})
         mlflow.set_tags(tags)
         for folder, files in artifacts.items():
             for path in files:
@@ -147,6 +146,11 @@ def log_training(
             registered_model_name=settings.registered_model_name,
             metadata=model_metadata,
             skops_trusted_types=skops_trusted_types(pipeline),
+        )
+        # After the model, linked to it: logged before it, MLflow would copy each metric
+        # to the model with one request per metric (a minute against a tracking server).
+        mlflow.log_metrics(
+            {k: v for k, v in metrics.items() if math.isfinite(v)}, model_id=info.model_id
         )
     version = str(info.registered_model_version)
     MlflowClient().set_registered_model_alias(
@@ -183,3 +187,23 @@ def promote(settings: Settings, version: str) -> str:
             f"{CHAMPION_ALIAS} in {settings.mlflow_tracking_uri}: {err.message}"
         ) from err
     return f"{settings.registered_model_name}@{CHAMPION_ALIAS} -> version {version}"
+
+
+def log_run_artifacts(tracking_uri: str, run_id: str, files: list[Path], folder: str) -> None:
+    """Attach files to an existing run (e.g. the model card to its training run)."""
+    mlflow = _mlflow()
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    try:
+        for path in files:
+            client.log_artifact(run_id, str(path), artifact_path=folder)
+    except MlflowException as err:
+        raise TrackingError(
+            f"cannot log {folder}/ to run {run_id} in {redact(tracking_uri)}: {err.message}"
+        ) from err
+
+
+def redact(uri: str) -> str:
+    """A tracking URI fit to print: any user:password@ is dropped."""
+    return re.sub(r"//[^/@]*@", "//", uri)
