@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.contract.model import training_data_path
+from {{ cookiecutter.package_name }}.contract.pii import pii_hash
 from {{ cookiecutter.package_name }}.layout import RECENT_LABELLED_CSV
 from {{ cookiecutter.package_name }}.monitoring.simulate import resample
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -20,7 +21,9 @@ pytestmark = pytest.mark.skipif(roles().id is None, reason="the contract declare
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch project whose prediction log is its own logs/predictions (the default)."""
+    monkeypatch.delenv("MLOPS_PREDICTION_LOG_DIR")
     project = scratch_project(tmp_path)
     install_model(project)
     return project
@@ -38,7 +41,7 @@ def test_new_labelled_rows_are_appended_once_and_pass_the_contract(
     before = data_rows(project)
     rows = resample(raw_sample(), 300, seed=11).reset_index(drop=True)
     rows[id_column] = [f"NEW-{i:04d}" for i in range(200)] + list(before[id_column][:100])
-    write_log(project / "logs" / "predictions.jsonl", rows, outcomes=True)
+    write_log(project / "logs" / "predictions" / "a.jsonl", rows, outcomes=True)
     outputs = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     monkeypatch.setenv("MLOPS_DRIFT_FAIL_ON_DRIFT", "false")
@@ -61,9 +64,22 @@ def test_without_outcomes_the_data_stays_as_is(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = data_rows(project)
-    write_log(project / "logs" / "predictions.jsonl", resample(raw_sample(), 300, seed=12))
+    write_log(project / "logs" / "predictions" / "a.jsonl", resample(raw_sample(), 300, seed=12))
     run(project, "drift")
     assert not (project / "reports" / RECENT_LABELLED_CSV).exists()
     assert run(project, "append-recent") == 0
     assert "no labelled recent data" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(data_rows(project), before)
+
+
+def test_hashed_personal_values_are_never_appended(project: Path) -> None:
+    """Rows as the service logs them (personal columns hashed) cannot join the training data."""
+    id_column = roles().id
+    assert id_column is not None
+    before = data_rows(project)
+    recent = before.head(5).copy()
+    recent[id_column] = [pii_hash(f"NEW-{i}") for i in range(5)]
+    (project / "reports").mkdir(exist_ok=True)
+    recent.to_csv(project / "reports" / RECENT_LABELLED_CSV, index=False)
+    assert run(project, "append-recent") == 1
     pd.testing.assert_frame_equal(data_rows(project), before)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract.model import DataContract, load_contract, training_data_path
+from ..contract.pii import is_hashed
 from ..errors import DriftError, FetchError, MetricsFileError
 from ..layout import (
     DATA_VALIDATION_HTML,
@@ -303,6 +304,14 @@ def run_append_recent(settings: Settings) -> int:
     if absent:
         raise DriftError(f"{source} lacks the training data's column(s): {', '.join(absent)}")
     recent = recent[header]
+    hashed = [c for c in contract.pii_columns if c in recent and recent[c].map(is_hashed).any()]
+    if hashed:
+        raise DriftError(
+            f"{source}: personal column(s) {', '.join(hashed)} hold hashed values (the "
+            "prediction log hashes them, MLOPS_PREDICTION_LOG_PII=hash): appending them would "
+            "corrupt the training data. Append labelled rows with their plain values from "
+            "your own records instead; nothing was appended"
+        )
     id_column = contract.id_column
     if id_column:
         known = set(pd.read_csv(data_path, dtype=str, usecols=[id_column])[id_column])
