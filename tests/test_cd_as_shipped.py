@@ -113,7 +113,7 @@ class Pipeline:
         return aws_client(name, self.moto_url, self.region)
 
     def prefix(self, environment: str) -> str:
-        return f"churn-prediction-{'stg' if environment == 'staging' else 'prod'}"
+        return f"{self.project.name}-{'stg' if environment == 'staging' else 'prod'}"
 
     # -- local equivalents of the `uses:` steps
     def checkout(self, step: dict[str, Any], run: JobRun) -> tuple[dict[str, str], dict[str, str]]:
@@ -323,16 +323,16 @@ def pipeline(
         pull_secret = ""
         if combo["registry"] == "ghcr":  # gap: AWS::SecretsManager::Secret
             pull_secret = aws_client("secretsmanager", moto_url, region).create_secret(
-                Name="churn-prediction/ghcr-pull", SecretString='{"username": "u", "password": "p"}'
+                Name=f"{project.name}/ghcr-pull", SecretString='{"username": "u", "password": "p"}'
             )["ARN"]
             filled.append("AWS::SecretsManager::Secret GhcrPullSecret")
         for code in ("stg", "prod"):
-            stack_name = f"churn-prediction-{code}"
+            stack_name = f"{project.name}-{code}"  # the stacks are named for the slug
             filled += fill_gaps(moto_url, region, project, stack_name, pull_secret)
         fake = EcsFake(moto_url, region, engine_env)
         stack.callback(fake.close)
         for code in ("stg", "prod"):
-            fake.add_environment(f"churn-prediction-{code}")
+            fake.add_environment(f"{project.name}-{code}")
         yield Pipeline(
             combo, project, region, moto_url, fake, registry, engine_env, variables, output, filled
         )

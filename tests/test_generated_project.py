@@ -1,4 +1,4 @@
-"""Every runnable combination passes its own `make setup && make ci` right after rendering."""
+"""Every runnable combination passes `make setup && make ci` (license-only twins: by diff)."""
 
 from __future__ import annotations
 
@@ -55,13 +55,58 @@ def assert_regressions_blocked(project: Path, package: str) -> None:
         assert subject in result.stdout, f"{name}: {subject!r} not named:\n{result.stdout}"
 
 
+def code_of(combo: dict[str, str]) -> tuple[str, ...]:
+    """What decides a rendered project's code: everything but the license."""
+    return tuple(str(v) for k, v in sorted(combo.items()) if k != "license")
+
+
+# A runnable combination that differs from an earlier one only by its license renders
+# the same code: test_license_only_variants_differ_only_in_their_license proves it file
+# by file, so its pipeline is not run twice.
+PIPELINES = [
+    c
+    for i, c in enumerate(RUNNABLE)
+    if c == DEFAULT or code_of(c) not in {code_of(o) for o in [DEFAULT, *RUNNABLE[:i]]}
+]
+TWINS = [(c, next(p for p in PIPELINES if code_of(p) == code_of(c))) for c in RUNNABLE]
+TWINS = [(c, twin) for c, twin in TWINS if c != twin]
 # `make all` (the default combination) releases behind nginx and scrapes with Prometheus;
 # its load gates and releases under load measure latency, so it runs alone (after the
 # parallel part of `make test`).
 COMBOS = [
     pytest.param(c, marks=[pytest.mark.alone, needs("nginx", "prometheus")] if c == DEFAULT else [])
-    for c in RUNNABLE
+    for c in PIPELINES
 ]
+LICENSE_FILES = {"LICENSE", "pyproject.toml", "README.md", "Dockerfile"}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("combo", "twin"), TWINS, ids=[f"{combo_id(c)}={combo_id(t)}" for c, t in TWINS]
+)
+def test_license_only_variants_differ_only_in_their_license(
+    renders: Renders, combo: dict[str, str], twin: dict[str, str]
+) -> None:
+    """The variant's files equal its twin's (whose pipeline runs), but for license lines."""
+    mine, theirs = _files(renders[combo]), _files(renders[twin])
+    differing = {name for name in set(mine) | set(theirs) if mine.get(name) != theirs.get(name)}
+    assert differing <= LICENSE_FILES, sorted(differing - LICENSE_FILES)
+    for name in differing - {"LICENSE"}:
+        # Lines naming the license go; a file list loses its LICENSE entry.
+        kept = [
+            {
+                line.replace(" LICENSE", "")
+                for line in text[name].decode().splitlines()
+                if "licen" not in line.replace(" LICENSE", "").lower()
+            }
+            for text in (mine, theirs)
+        ]
+        assert kept[0] == kept[1], (
+            f"{name}: lines other than the license differ: {kept[0] ^ kept[1]}"
+        )
 
 
 @pytest.mark.slow
@@ -103,6 +148,7 @@ def check_pipeline_outputs(
     assert_lint_enforces_the_import_contracts(project, package)
     if combo == DEFAULT:
         assert_drift_names_the_trained_version(project, metadata["mlflow"]["version"])
+        assert_drift_read_what_the_services_logged(project, ci.stdout)
         assert_registry_baseline(project, package)
 
 
@@ -140,6 +186,31 @@ def assert_drift_names_the_trained_version(project: Path, version: str) -> None:
     notes = json.loads((project / "reports" / "drift.json").read_text())["notes"]
     assert any(f"model version {version}" in note for note in notes), notes
     assert not any("unknown" in note for note in notes), notes
+
+
+def assert_drift_read_what_the_services_logged(project: Path, stdout: str) -> None:
+    """`make all`'s drift step checked the predictions the load test's and the released
+    services logged (one file per process, every record read), and the run ended with the
+    summary: where the service runs, the reports, the metrics, the verdict, how to stop."""
+    report = json.loads((project / "reports" / "drift.json").read_text())
+    files = sorted((project / "logs" / "predictions").glob("*.jsonl"))
+    records = sum(1 for file in files for line in file.read_text().splitlines() if line.strip())
+    assert len(files) >= 2, files  # the load test's service and the released one at least
+    assert report["current"]["rows"] == records > 1000
+    assert report["current"]["source"].startswith("prediction log ")
+    assert f"({len(files)} files, {records:,} records)" in report["current"]["source"]
+    assert not any("resample" in note for note in report["notes"]), report["notes"]
+    assert any("not compared: gender, SeniorCitizen" in note for note in report["notes"])
+    summary = stdout[stdout.index("== what `make all` left running and wrote ==") :]
+    expected = (
+        "service  http://127.0.0.1:8080 (",
+        "metrics  http://127.0.0.1:8080/metrics",
+        "reports  reports/report.md",
+        "drift    drift: ",
+        "stop it  make deploy-stop",
+    )
+    for line in expected:
+        assert line in summary, summary
 
 
 def assert_registry_baseline(project: Path, package: str) -> None:

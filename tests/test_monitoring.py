@@ -27,6 +27,7 @@ ALERTS = {
     "HighLatencyP99",
     "PredictionScoreShift",
     "NoPredictionTraffic",
+    "PredictionLogDropping",
 }
 
 

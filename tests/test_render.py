@@ -110,8 +110,9 @@ def test_python_version_reaches_every_file_that_depends_on_it(
     assert (project / ".python-version").read_text().strip() == version
     dockerfile = (project / "Dockerfile").read_text()
     assert f"ARG PYTHON_IMAGE=python:{version}-slim-bookworm" in dockerfile
-    ci = (project / ".github" / "workflows" / "ci.yml").read_text()
-    assert "python-version-file: .python-version" in ci
+    # Every workflow job sets Python up through the one setup action, from .python-version.
+    setup = (project / ".github" / "actions" / "setup-project" / "action.yml").read_text()
+    assert "python-version-file: .python-version" in setup
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)

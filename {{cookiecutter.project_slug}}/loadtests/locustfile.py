@@ -1,8 +1,9 @@
 """Load test of the model service: realistic single and batch requests.
 
 Run by `make loadtest` (and by the release before traffic moves). Payloads are
-real rows of the training data, typed by the data contract. Every non-2xx
-answer counts as a failure.
+real rows of the training data, typed by the data contract, drawn from the
+whole file: the prediction log of a load test looks like the training data, so
+`make drift` on it finds no drift. Every non-2xx answer counts as a failure.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import os
 import random
 from pathlib import Path
 
-from locust import FastHttpUser, between, task
+import gevent
+from locust import FastHttpUser, between, events, task
+from locust.env import Environment
 
 from {{ cookiecutter.package_name }}.contract.model import (
     load_contract,
     training_data_path,
 )
-from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
+from {{ cookiecutter.package_name }}.serving.payloads import all_rows
 from {{ cookiecutter.package_name }}.settings import Settings
 
 # The project's settings, as every command reads them (MLOPS_* variables included).
@@ -25,9 +28,22 @@ SETTINGS = Settings(
     project_dir=Path(os.environ.get("MLOPS_PROJECT_DIR", Path(__file__).resolve().parents[1]))
 )
 CONTRACT = load_contract(SETTINGS.contract_path)
-ROWS = sample_rows(training_data_path(SETTINGS, CONTRACT), CONTRACT, 500, seed=7)
+ROWS = all_rows(training_data_path(SETTINGS, CONTRACT), CONTRACT)
 BATCH_SIZE = int(os.environ.get("MLOPS_LOADTEST_BATCH", "32"))
 WAIT = float(os.environ.get("MLOPS_LOADTEST_WAIT", "0"))
+# The run time, counted from when every user is running (set by `make loadtest`): locust's
+# own --run-time also counts its start-up, which on a busy machine can eat a short run.
+RUN_SECONDS = float(os.environ.get("LOADTEST_RUN_SECONDS", "0"))
+
+
+@events.init.add_listener
+def stop_after_the_run_time(environment: Environment, **_: object) -> None:
+    def quit_later(**__: object) -> None:
+        if environment.runner is not None:
+            gevent.spawn_later(RUN_SECONDS, environment.runner.quit)
+
+    if RUN_SECONDS > 0:
+        events.spawning_complete.add_listener(quit_later)
 
 
 class ModelUser(FastHttpUser):

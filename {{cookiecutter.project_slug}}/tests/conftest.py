@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,6 +177,19 @@ def system_tool(name: str) -> str:
         ).stdout.strip()
         pytest.fail(f"{name} is not installed: `make system-deps` installs it ({hint})")
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prediction_log_outside_the_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Services the tests start (and their deploys) log to a scratch folder.
+
+    The project's own logs/predictions is what `make drift` reads after `make all`:
+    test traffic (fuzzing, faults) must never land there.
+    """
+    folder = tmp_path_factory.mktemp("prediction-log")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLOPS_PREDICTION_LOG_DIR", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import yaml
 
 from {{ cookiecutter.package_name }}.contract.model import training_data_path
 from {{ cookiecutter.package_name }}.errors import ContractError
-from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.settings import STDOUT, Settings
 
 from .conftest import PROJECT_DIR, contract
 
@@ -101,12 +101,25 @@ def test_the_compose_service_logs_where_drift_reads(monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv(name, str(value))
     in_container = Settings(project_dir=Path("/app"))
     assert in_container.prediction_log_sample > 0
-    assert in_container.prediction_log_path == Path("/app/logs/predictions.jsonl")
+    assert in_container.prediction_log_dir == Path("/app/logs/predictions")
     assert "./logs:/app/logs" in service["volumes"]
     for name in service["environment"]:
         monkeypatch.delenv(name)
+    monkeypatch.delenv("MLOPS_PREDICTION_LOG_DIR", raising=False)
     on_the_host = Settings(project_dir=PROJECT_DIR)
-    assert on_the_host.prediction_log_path == PROJECT_DIR / "logs" / "predictions.jsonl"
+    assert on_the_host.prediction_log_dir == PROJECT_DIR / "logs" / "predictions"
+
+
+def test_the_image_logs_into_its_volume() -> None:
+    dockerfile = (PROJECT_DIR / "Dockerfile").read_text(encoding="utf-8")
+    assert "MLOPS_PREDICTION_LOG_DIR=/app/logs/predictions" in dockerfile
+    assert 'VOLUME ["/app/logs"]' in dockerfile
+    assert "chown 10001:10001 /app/logs" in dockerfile
+
+
+def test_standard_output_is_a_log_destination(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLOPS_PREDICTION_LOG_DIR", "-")
+    assert Settings(project_dir=PROJECT_DIR).prediction_log_dir == STDOUT
 
 
 def test_the_readme_documents_every_setting() -> None:

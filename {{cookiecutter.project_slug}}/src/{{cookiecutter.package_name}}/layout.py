@@ -237,6 +237,7 @@ class ModelTestsRecord(_Record):
 
 # -- the prediction log (written by serving, read by monitoring) ----------------------------
 FeatureValue = str | int | float | bool | None
+PREDICTION_LOG_SUFFIX = ".jsonl"  # files of the log folder; each service process writes its own
 PREDICTION_LOG_REQUIRED = ("ts", "model_version", "features", "score")
 PREDICTION_LOG_OPTIONAL = ("id", "outcome")
 
@@ -256,8 +257,6 @@ class PredictionRecord:
     Two optional keys turn a log into labelled data for concept-drift checks:
     `id` (to join labels that arrive later) and `outcome` (the observed label).
     """
-
-    """One logged prediction; `to_json` and `from_json` are exact inverses."""
 
     ts: str
     model_version: str

@@ -9,8 +9,9 @@ every step sees absolute paths and the same file under the same name.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,8 @@ from .errors import ConfigError
 from .layout import BASELINE_MODEL_DIR, CURRENT_MODEL_DIR
 
 PACKAGE_NAME = __name__.rpartition(".")[0]
+# A path setting that means standard output (the prediction log in a container).
+STDOUT = Path("-")
 
 
 class Settings(BaseSettings):
@@ -59,12 +62,32 @@ class Settings(BaseSettings):
     deploy_test_url: str = ""
     deploy_production_url: str = ""
     deploy_runner_cidr: str = ""
-    # -- the prediction log: the service appends to it, `drift` reads it -------------------
-    prediction_log_path: Path = Path("logs/predictions.jsonl")
+    # -- data files: refused before reading when larger (validate, train, drift) ------------
+    max_data_mb: float = Field(default=1024.0, gt=0)
+    # A longer line (one huge field) is refused with its line number instead of read.
+    max_line_kb: float = Field(default=1024.0, gt=0)
+    # Rows validated at a time: memory stays bounded whatever the file's size.
+    validation_chunk_rows: int = Field(default=25_000, ge=1000)
+    # Training holds the whole table in memory: it refuses data it estimates above this
+    # budget (default: half of this machine's memory).
+    train_memory_mb: float | None = Field(default=None, gt=0)
+    # -- the prediction log: each service process writes its own files, `drift` reads all --
+    # A folder (one file per process, rotated by size), or "-" for standard output.
+    prediction_log_dir: Path = Path("logs/predictions")
     # Share of predictions the service logs; 0 turns the log off.
-    prediction_log_sample: float = Field(default=0.0, ge=0.0, le=1.0)
-    # Where `fetch-predictions` copies the log from (s3://, https:// or a path).
+    prediction_log_sample: float = Field(default=1.0, ge=0.0, le=1.0)
+    prediction_log_max_file_mb: float = Field(default=16.0, gt=0)
+    # Files kept in the folder (oldest deleted first): at most max_file_mb x keep_files.
+    prediction_log_keep_files: int = Field(default=20, ge=2)
+    # Records waiting for the writer; beyond it records are dropped (and counted), never waited for.
+    prediction_log_queue: int = Field(default=10_000, ge=1)
+    # Contract columns marked `pii: true` (and the id column): "hash" or "drop" them.
+    prediction_log_pii: Literal["hash", "drop"] = "hash"
+    # Key of the keyed hash (HMAC-SHA256); set a secret in production. Empty: plain SHA-256.
+    prediction_log_pii_key: SecretStr = SecretStr("")
+    # Where `fetch-predictions` copies a log from (s3://, https:// or a path), and its cap.
     prediction_log_uri: str = ""
+    fetch_max_mb: float = Field(default=512.0, gt=0)
     # `drift` exits 1 when it finds drift; false: 0 (the retraining workflow reads its
     # `drift` step output instead, so only a crash fails the step).
     drift_fail_on_drift: bool = True
@@ -89,6 +112,17 @@ class Settings(BaseSettings):
     # -- the service -----------------------------------------------------------------------
     max_batch_rows: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    # Predictions served at once per process; beyond it 503 + Retry-After (other routes uncapped).
+    max_in_flight: int = Field(default=64, ge=1)
+    # Longer than a load balancer's idle timeout (ALB: 60 s), or it sees sporadic 502s.
+    keep_alive_seconds: int = Field(default=75, ge=1)
+    # /docs and /openapi.json; /metrics and /version. Both on by default (local use).
+    docs: bool = True
+    metrics: bool = True
+    # When set, /metrics, /version, /docs and /openapi.json move off the API to this port.
+    admin_port: int | None = Field(default=None, ge=1, le=65535)
+    # The operator port's interface (default: the one `serve --host` listens on).
+    admin_host: str = "127.0.0.1"
     log_level: str = "INFO"
     # Rehearsal switch for release tests: crash | never-ready | error | slow:<ms>. Off by default.
     fault: str = ""
@@ -113,6 +147,9 @@ class Settings(BaseSettings):
             if value is None:
                 continue
             value = Path(value)
+            if value == STDOUT:
+                resolved[name] = value
+                continue
             resolved[name] = value if value.is_absolute() else project / value
         if resolved.get("model_dir") is None:
             resolved["model_dir"] = Path(resolved["models_dir"]) / CURRENT_MODEL_DIR
@@ -150,6 +187,17 @@ class Settings(BaseSettings):
             return path.relative_to(self.project_dir)
         except ValueError:
             return path
+
+    @property
+    def train_memory_bytes(self) -> tuple[int, str]:
+        """The training memory budget in bytes, and where it comes from (for messages)."""
+        if self.train_memory_mb is not None:
+            return int(self.train_memory_mb * 1024 * 1024), "MLOPS_TRAIN_MEMORY_MB"
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):  # not POSIX: assume a small laptop
+            total = 8 * 1024**3
+        return total // 2, "half of this machine's memory; MLOPS_TRAIN_MEMORY_MB sets it"
 
     @property
     def mlflow_tracking_uri(self) -> str:

@@ -43,6 +43,21 @@ def test_status_with_nothing_deployed(
     assert status["production"] == "http://127.0.0.1:8080"
 
 
+def test_status_with_nothing_deployed_needs_no_nginx(
+    deploy_dir: Path,
+    tmp_path: Path,
+    project_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A fresh machine without nginx can still ask what is deployed (nothing)."""
+    config = tmp_path / "deploy.yaml"
+    config.write_text("local:\n  nginx: no-such-nginx-binary\n")
+    monkeypatch.setenv("MLOPS_DEPLOY_CONFIG_PATH", str(config))
+    assert main(["--project-dir", str(project_dir), "deploy", "status"]) == 0
+    assert json.loads(capsys.readouterr().out)["live"] == "nothing"
+
+
 def test_rollback_without_history_is_refused(
     deploy_dir: Path, project_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,13 +7,10 @@ command runs as a subprocess, as `make deploy-local` runs it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,72 +18,11 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }}.deploy.processes import service_pids
-from {{ cookiecutter.package_name }}.probes import free_port, http_json
 
 from ..conftest import PROJECT_DIR
-from .conftest import ClientLoad, model_version_dir
+from .conftest import ClientLoad, Deployer, listening, model_version_dir
 
 pytestmark = pytest.mark.integration
-
-CONFIG = """
-traffic: {steps: [10, 50, 100], step_seconds: 1}
-bake: {seconds: 2, poll_seconds: 0.25, max_error_rate: 0.01, max_p95_ms: 1000, min_requests: 20}
-validation:
-  ready_timeout_seconds: 8
-  smoke_predictions: 3
-  load: {users: 4, spawn_rate: 4, duration: 3s, max_p95_ms: 400, min_requests: 50}
-local: {drain_seconds: 0.5}
-"""
-
-
-class Deployer:
-    """Runs `<package> deploy` against a private deploy folder and ports."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.production_port = free_port()
-        self.test_port = free_port()
-        (root / "deploy.yaml").write_text(CONFIG)
-        self.env = {
-            **os.environ,
-            "MLOPS_DEPLOY_DIR": str(root / "deploy"),
-            "MLOPS_DEPLOY_CONFIG_PATH": str(root / "deploy.yaml"),
-            "MLOPS_REPORTS_DIR": str(root / "reports"),
-        }
-
-    def command(self, *args: str) -> list[str]:
-        ports = ["--production-port", str(self.production_port), "--test-port", str(self.test_port)]
-        module = "{{ cookiecutter.package_name }}"
-        return [sys.executable, "-m", module, "deploy", *args, *ports]
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            self.command(*args),
-            cwd=PROJECT_DIR,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        print(result.stdout[-3000:], result.stderr[-2000:])
-        return result
-
-    def state(self) -> dict[str, object]:
-        path = self.root / "deploy" / "state" / "local.json"
-        return json.loads(path.read_text()) if path.is_file() else {}
-
-    def production_version(self) -> str | None:
-        try:
-            status, body = http_json(f"http://127.0.0.1:{self.production_port}/version")
-        except OSError:
-            return None
-        return body.get("model_version") if status == 200 else None
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture(scope="module")

@@ -190,8 +190,10 @@ def test_an_api_refusal_is_one_clear_line(
 def test_the_comment_path_needs_only_the_base_dependencies() -> None:
     """The pr-comment job installs no dependency group: nothing it imports may need one."""
     code = (
-        "import sys, {{ cookiecutter.package_name }}.cli, {{ cookiecutter.package_name }}.gate.comment, "
-        "{{ cookiecutter.package_name }}.gate.github, {{ cookiecutter.package_name }}.gate.report; "
+        "import sys, {{ cookiecutter.package_name }}.cli, "
+        "{{ cookiecutter.package_name }}.gate.comment, "
+        "{{ cookiecutter.package_name }}.gate.github, "
+        "{{ cookiecutter.package_name }}.gate.report; "
         "print(sorted(m for m in ('numpy', 'pandas', 'sklearn', 'mlflow') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -15,7 +15,11 @@ from {{ cookiecutter.package_name }}.gate.report import (
     render_report,
     steps_failed,
 )
-from {{ cookiecutter.package_name }}.gate.rules import MeasuredCosts, compare, reproduction_checks
+from {{ cookiecutter.package_name }}.gate.rules import (
+    MeasuredCosts,
+    compare,
+    reproduction_checks,
+)
 from {{ cookiecutter.package_name }}.layout import CheckRecord, ValidationRecord
 
 from ..conftest import scratch_settings

@@ -11,14 +11,13 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.contract.datasets import to_typed
-from {{ cookiecutter.package_name }}.layout import DRIFT_JSON, ModelMetadata
+from {{ cookiecutter.package_name }}.layout import DRIFT_JSON, ModelMetadata, PredictionRecord
 from {{ cookiecutter.package_name }}.monitoring.frames import feature_view
 from {{ cookiecutter.package_name }}.monitoring.simulate import (
     flip_labels,
     resample,
     shift_numeric,
 )
-from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLogWriter
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .conftest import (
@@ -34,7 +33,9 @@ from .conftest import (
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch project whose prediction log is its own logs/predictions (the default)."""
+    monkeypatch.delenv("MLOPS_PREDICTION_LOG_DIR")
     return scratch_project(tmp_path)
 
 
@@ -43,22 +44,25 @@ def run(project: Path, *args: str) -> int:
 
 
 def write_log(path: Path, raw_rows: object, version: str = "7", outcomes: bool = False) -> None:
-    """A prediction log as the service writes it: typed JSON features, model scores."""
+    """A prediction log file in the service's format: typed JSON features, model scores."""
     spec = contract()
     typed = to_typed(raw_rows, spec)  # type: ignore[arg-type]
     scores = positive_scores(feature_view(typed, spec))
-    writer = PredictionLogWriter(path)
-    for (_, row), score in zip(typed.iterrows(), scores, strict=True):
-        features = {name: row[name] for name in spec.feature_columns}
-        features = {k: v.item() if hasattr(v, "item") else v for k, v in features.items()}
-        features = {k: None if pd.isna(v) else v for k, v in features.items()}  # JSON null
-        writer.log(
-            features,
-            float(score),
-            version,
-            record_id=str(row[spec.id_column]) if spec.id_column else None,
-            outcome=str(row[spec.target.column]) if outcomes else None,
-        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        for (_, row), score in zip(typed.iterrows(), scores, strict=True):
+            features = {name: row[name] for name in spec.feature_columns}
+            features = {k: v.item() if hasattr(v, "item") else v for k, v in features.items()}
+            features = {k: None if pd.isna(v) else v for k, v in features.items()}  # JSON null
+            record = PredictionRecord(
+                ts="2026-11-26T00:00:00.000Z",
+                model_version=version,
+                features=features,
+                score=float(score),
+                id=str(row[spec.id_column]) if spec.id_column else None,
+                outcome=str(row[spec.target.column]) if outcomes else None,
+            )
+            handle.write(record.to_json() + "\n")
 
 
 def test_without_a_log_it_checks_a_resample_and_says_so(
@@ -123,7 +127,8 @@ def test_the_prediction_log_is_read_directly(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     install_model(project)
-    write_log(project / "logs" / "predictions.jsonl", resample(raw_sample(), 1500, seed=3))
+    write_log(project / "logs" / "predictions" / "a.jsonl", resample(raw_sample(), 1000, seed=3))
+    write_log(project / "logs" / "predictions" / "b.jsonl", resample(raw_sample(), 500, seed=4))
     assert run(project, "drift") == 0
     out = capsys.readouterr().out
     assert "model versions in the log: 7 (1500 rows)" in out
@@ -149,7 +154,7 @@ def test_late_labels_join_on_the_id(project: Path) -> None:
     install_model(project)
     id_column, target = roles().id, roles().target
     rows = resample(raw_sample(), 1500, seed=4).drop_duplicates(id_column)
-    log = project / "logs" / "predictions.jsonl"
+    log = project / "logs" / "predictions" / "a.jsonl"
     write_log(log, rows)
     segment = drift_config().simulation.concept_drift
     assert segment is not None, "config/drift.yaml: simulation.concept_drift names no segment"
@@ -165,7 +170,9 @@ def test_late_labels_join_on_the_id(project: Path) -> None:
 def test_outcomes_in_the_log_are_labels(project: Path) -> None:
     install_model(project)
     write_log(
-        project / "logs" / "predictions.jsonl", resample(raw_sample(), 1500, seed=5), outcomes=True
+        project / "logs" / "predictions" / "a.jsonl",
+        resample(raw_sample(), 1500, seed=5),
+        outcomes=True,
     )
     assert run(project, "drift") == 0
     report = json.loads((project / "reports" / "drift.json").read_text())
@@ -205,8 +212,9 @@ def test_config_naming_unknown_columns_is_refused(
 def test_a_log_without_feature_columns_is_refused(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    log = project / "logs" / "predictions.jsonl"
-    PredictionLogWriter(log).log({roles().numeric: 3}, 0.4, "1")
+    log = project / "logs" / "predictions" / "a.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text(PredictionRecord("t", "1", {roles().numeric: 3}, 0.4).to_json() + "\n")
     assert run(project, "drift") == 1
     assert "lacks feature column(s)" in capsys.readouterr().err
 
@@ -221,7 +229,9 @@ def test_a_log_from_another_model_version_is_pointed_out(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     install_model(project, version="8")
-    write_log(project / "logs" / "predictions.jsonl", resample(raw_sample(), 500, seed=6), "7")
+    write_log(
+        project / "logs" / "predictions" / "a.jsonl", resample(raw_sample(), 500, seed=6), "7"
+    )
     run(project, "drift")
     out = capsys.readouterr().out
     assert "model versions in the log: 7 (500 rows)" in out
@@ -241,11 +251,12 @@ def test_drift_names_the_version_of_a_freshly_trained_model(
     assert f"scored with model version {metadata.model_version}" in " ".join(notes)
     assert not any("unknown" in note for note in notes)
 
-    log = project / "logs" / "old.jsonl"
-    writer = PredictionLogWriter(log)
+    log = project / "old.jsonl"
+    lines = []
     for row in raw_sample().head(300).to_dict("records"):
         features = {c: row[c] for c in contract().feature_columns}
-        writer.log(features, 0.5, "0")
+        lines.append(PredictionRecord("t", "0", features, 0.5).to_json() + "\n")
+    log.write_text("".join(lines))
     assert main(["--project-dir", str(project), "drift", "--current", str(log)]) in (0, 1)
     notes = json.loads((project / "reports" / DRIFT_JSON).read_text())["notes"]
     assert any("other model versions than models/current (1)" in note for note in notes)

@@ -39,20 +39,81 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
+@pytest.fixture(autouse=True)
+def default_log_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fetched logs land in each scratch project's own logs/predictions."""
+    monkeypatch.delenv("MLOPS_PREDICTION_LOG_DIR")
+
+
 def fetch(project: Path, *args: str) -> int:
     return main(["--project-dir", str(project), "fetch-predictions", *args])
 
 
+FETCHED = Path("logs", "predictions", "fetched-predictions.jsonl")
+
+
 def test_fetch_over_http(tmp_path: Path, server: str) -> None:
     assert fetch(tmp_path, "--uri", f"{server}/predictions.jsonl") == 0
-    assert (tmp_path / "logs" / "predictions.jsonl").read_bytes() == LOG
+    assert (tmp_path / FETCHED).read_bytes() == LOG
+    assert [p.name for p in (tmp_path / FETCHED).parent.iterdir()] == [FETCHED.name]
 
 
 def test_fetch_from_a_path(tmp_path: Path) -> None:
     source = tmp_path / "exported.jsonl"
     source.write_bytes(LOG)
     assert fetch(tmp_path, "--uri", str(source)) == 0
-    assert (tmp_path / "logs" / "predictions.jsonl").read_bytes() == LOG
+    assert (tmp_path / "logs" / "predictions" / "fetched-exported.jsonl").read_bytes() == LOG
+
+
+@pytest.mark.parametrize("where", ["http", "path"])
+def test_a_source_over_the_cap_is_refused_and_the_last_copy_kept(
+    tmp_path: Path,
+    server: str,
+    where: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = tmp_path / "predictions.jsonl"
+    source.write_bytes(LOG)
+    uri = f"{server}/predictions.jsonl" if where == "http" else str(source)
+    assert fetch(tmp_path, "--uri", uri) == 0
+    monkeypatch.setenv("MLOPS_FETCH_MAX_MB", str(40 / 1024 / 1024))  # 40 bytes
+    assert fetch(tmp_path, "--uri", uri) == 1
+    err = capsys.readouterr().err
+    assert "over the cap of 40 bytes (MLOPS_FETCH_MAX_MB)" in err
+    assert (tmp_path / FETCHED).read_bytes() == LOG  # the earlier good copy survives
+    assert sorted(p.name for p in (tmp_path / FETCHED).parent.iterdir()) == [FETCHED.name]
+
+
+class _EndlessHandler(BaseHTTPRequestHandler):
+    """A source that never says its size and never ends: the cap must stop it."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(LOG * 1000)
+        except OSError:
+            return
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def test_an_endless_source_is_stopped_at_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _EndlessHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setenv("MLOPS_FETCH_MAX_MB", "1")
+    try:
+        assert fetch(tmp_path, "--uri", f"http://127.0.0.1:{httpd.server_address[1]}/p") == 1
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert "over the cap of 1,048,576 bytes" in capsys.readouterr().err
+    assert not (tmp_path / "logs" / "predictions" / "fetched-p.jsonl").exists()
 
 
 def test_fetch_failure_is_one_line(

@@ -28,6 +28,7 @@ ALERTS = {
     "HighLatencyP99",
     "PredictionScoreShift",
     "NoPredictionTraffic",
+    "PredictionLogDropping",
 }
 PROMQL_FUNCTIONS = {
     "sum", "rate", "increase", "histogram_quantile", "abs", "absent", "max", "min", "by",

@@ -159,8 +159,12 @@ def test_only_http_urls_are_used() -> None:
 
 
 def test_drift_command_notifies_only_on_drift(
-    server: Recorder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: Recorder,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("MLOPS_PREDICTION_LOG_DIR")  # the scratch project's own (empty) log
     project = scratch_project(tmp_path)
     settings = Settings(project_dir=project)
     env = {"MLOPS_SLACK_WEBHOOK_URL": url(server, "/hook")}

@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.errors import ModelLoadError
 from {{ cookiecutter.package_name }}.monitoring.metric_names import SERVICE_METRICS
-from {{ cookiecutter.package_name }}.serving.app import create_app
+from {{ cookiecutter.package_name }}.monitoring.prediction_log import read_prediction_log
+from {{ cookiecutter.package_name }}.serving.app import Exposure, create_app
 from {{ cookiecutter.package_name }}.serving.faults import parse_fault
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
-from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLogWriter
+from {{ cookiecutter.package_name }}.serving.prediction_log import LogPolicy, PredictionLog
 from {{ cookiecutter.package_name }}.serving.predictor import load_model
 
 from ..conftest import SAMPLE, build_model_dir, contract, roles
@@ -93,6 +94,7 @@ _DROP = object()
 
 _NUMBER, _CATEGORY = ROLES.numeric, ROLES.categorical
 _MAX = CONTRACT.numeric[_NUMBER].max
+_FIRST_VALUE = str(CONTRACT.categorical[_CATEGORY].values[0])
 INVALID = {
     "missing": ({_NUMBER: _DROP}, _NUMBER),
     "unknown-category": ({_CATEGORY: "Not a listed value"}, _CATEGORY),
@@ -101,9 +103,20 @@ INVALID = {
     "null": ({_CATEGORY: None}, _CATEGORY),
     "extra": ({"shoe_size": 42}, "shoe_size"),
     "bool": ({_NUMBER: True}, _NUMBER),
+    "huge-float": ({_NUMBER: 1e300}, _NUMBER),
+    "nul-byte": ({_CATEGORY: _FIRST_VALUE + "\u0000"}, _CATEGORY),
+    "unicode": ({_CATEGORY: "Fémale ☃"}, _CATEGORY),
 }
 if INTEGER is not None:
     INVALID["string-int"] = ({INTEGER: "1"}, INTEGER)
+_INT_CATEGORY = next((n for n, s in CONTRACT.categorical.items() if s.dtype == "int"), None)
+if _INT_CATEGORY is not None:
+    INVALID["bool-for-int-category"] = ({_INT_CATEGORY: False}, _INT_CATEGORY)
+_INT_NUMBER = next((n for n, s in CONTRACT.numeric.items() if s.dtype == "int"), None)
+if _INT_NUMBER is not None:
+    INVALID["fraction-for-int"] = ({_INT_NUMBER: 12.5}, _INT_NUMBER)
+    INVALID["bool-for-int"] = ({_INT_NUMBER: True}, _INT_NUMBER)
+    INVALID["huge-int"] = ({_INT_NUMBER: 10**30}, _INT_NUMBER)
 
 
 @pytest.mark.parametrize(("changes", "field"), INVALID.values(), ids=INVALID.keys())
@@ -115,10 +128,90 @@ def test_invalid_fields_get_422_naming_the_field(
     assert field in [error["field"] for error in response.json()["detail"]]
 
 
-def test_batch_too_large_is_413(client: TestClient, rows: list[dict[str, Any]]) -> None:
+def test_batch_over_the_row_limit_is_422(client: TestClient, rows: list[dict[str, Any]]) -> None:
+    """A schema violation (maxItems), so 422 like any other: the OpenAPI document says so."""
     response = client.post("/predict/batch", json={"rows": rows[:11]})
-    assert response.status_code == 413
+    assert response.status_code == 422
     assert "at most 10 rows" in response.json()["detail"]
+
+
+def test_a_bad_row_in_a_batch_is_named(client: TestClient, rows: list[dict[str, Any]]) -> None:
+    bad = [rows[0], dict(rows[1], **{_NUMBER: "ten"})]
+    response = client.post("/predict/batch", json={"rows": bad})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["detail"]] == [f"rows.1.{_NUMBER}"]
+
+
+@pytest.mark.parametrize("path", ["/predict", "/predict/batch"])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"tenure": NaN}', {400, 422}),
+        (b'{"tenure": Infinity}', {400, 422}),
+        (b"[" * 9_000 + b"]" * 9_000, {400}),
+        (b'{"a": ' * 2_500 + b"1" + b"}" * 2_500, {400, 422}),
+        (rb'{"gender": "\u00e9\u2603\ud83d\ude00"}', {422}),
+        (rb'{"gender": "\ud800"}', {400, 422}),
+        (b"\xff\xfe not utf-8", {400}),
+        (b"", {400, 422}),
+    ],
+    ids=[
+        "nan",
+        "infinity",
+        "deep-array",
+        "deep-object",
+        "unicode",
+        "lone-surrogate",
+        "not-utf8",
+        "empty",
+    ],
+)
+def test_hand_made_bodies_get_a_4xx_never_a_500(
+    client: TestClient, path: str, body: bytes, status: set[int]
+) -> None:
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code in status, response.text[:300]
+    assert "detail" in response.json()
+
+
+def test_nan_in_a_real_row_is_refused(client: TestClient, rows: list[dict[str, Any]]) -> None:
+    for path, wrap in (
+        ("/predict", lambda b: b),
+        ("/predict/batch", lambda b: b'{"rows": [' + b + b"]}"),
+    ):
+        sentinel = 0.123456789012345  # a number no real row holds, swapped for NaN
+        row = json.dumps(dict(rows[0], **{_NUMBER: sentinel}))
+        row = row.replace(repr(sentinel), "NaN").encode()
+        response = client.post(
+            path, content=wrap(row), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, response.text
+        assert _NUMBER in response.text
+
+
+def test_a_10_mb_body_is_413_before_it_is_read(model_dir: Path) -> None:
+    with client_for(model_dir) as test_client:  # the default limit: 2 MB
+        response = test_client.post(
+            "/predict/batch",
+            content=b"{" + b" " * 10_000_000 + b"}",
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PUT", "/version"), ("DELETE", "/predict"), ("PATCH", "/ready"), ("GET", "/predict/batch")],
+)
+def test_undeclared_methods_are_405(client: TestClient, method: str, path: str) -> None:
+    assert client.request(method, path).status_code == 405
+
+
+def test_every_answer_names_the_model_version(
+    client: TestClient, rows: list[dict[str, Any]]
+) -> None:
+    assert client.post("/predict", json=rows[0]).headers["x-model-version"] == "7"
+    assert client.get("/ready").headers["x-model-version"] == "7"
 
 
 def test_body_too_large_is_413(client: TestClient) -> None:
@@ -151,7 +244,11 @@ def test_wrong_shapes_are_422(client: TestClient, body: Any) -> None:
 
 def test_health_ready_version(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
-    assert client.get("/ready").json() == {"status": "ready", "model_version": "7"}
+    assert client.get("/ready").json() == {
+        "status": "ready",
+        "model_version": "7",
+        "git_revision": "unknown",  # a release checks the commit it expects here
+    }
     version = client.get("/version").json()
     assert version["model_version"] == "7"
     assert version["predictor"] == "onnx"
@@ -197,6 +294,13 @@ def test_openapi_has_contract_enums(client: TestClient) -> None:
         if spec.min is not None and not spec.nullable:  # nullable: anyOf number or null
             assert features["properties"][name]["minimum"] == spec.min, name
     assert features["additionalProperties"] is False
+    batch = schema["paths"]["/predict/batch"]["post"]
+    body = batch["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/Batch"}
+    assert schema["components"]["schemas"]["Batch"]["properties"]["rows"]["maxItems"] == 10
+    for path in ("/predict", "/predict/batch"):
+        declared = set(schema["paths"][path]["post"]["responses"])
+        assert declared == {"200", "400", "413", "415", "422", "503"}
 
 
 def test_not_ready_without_model(tmp_path: Path, rows: list[dict[str, Any]]) -> None:
@@ -244,11 +348,12 @@ def test_injected_faults(model_dir: Path, rows: list[dict[str, Any]]) -> None:
 def test_prediction_log_is_jsonl(
     tmp_path: Path, model_dir: Path, rows: list[dict[str, Any]]
 ) -> None:
-    path = tmp_path / "logs" / "predictions.jsonl"
-    with client_for(model_dir, prediction_log=PredictionLogWriter(path, 1.0)) as test_client:
+    folder = tmp_path / "logs" / "predictions"
+    log = PredictionLog(LogPolicy(folder, id_personal=False))
+    with client_for(model_dir, prediction_log=log) as test_client:
         test_client.post("/predict", json=rows[0])
         test_client.post("/predict/batch", json={"rows": rows[:3]})
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    lines = [json.loads(record.to_json()) for record in read_prediction_log(folder)]
     assert len(lines) == 4
     assert {"ts", "model_version", "features", "score"} <= set(lines[0])
     if ROLES.id:
@@ -256,3 +361,67 @@ def test_prediction_log_is_jsonl(
         assert ROLES.id not in lines[0]["features"]
     assert lines[0]["features"][ROLES.categorical] == rows[0][ROLES.categorical]
     assert lines[0]["model_version"] == "7"
+
+
+def test_an_unwritable_log_never_fails_a_prediction(
+    tmp_path: Path, model_dir: Path, rows: list[dict[str, Any]]
+) -> None:
+    (tmp_path / "file").write_text("a file where the log folder should be")
+    log = PredictionLog(LogPolicy(tmp_path / "file" / "predictions"))
+    with client_for(model_dir, prediction_log=log) as test_client:
+        for row in rows[:5]:
+            assert test_client.post("/predict", json=row).status_code == 200
+        assert test_client.post("/predict/batch", json={"rows": rows[:5]}).status_code == 200
+        log.flush()
+        text = test_client.get("/metrics").text
+    assert 'prediction_log_records_total{outcome="dropped"} 10.0' in text
+    assert 'prediction_log_records_total{outcome="written"} 0.0' in text
+    assert "predictions_total 10.0" in text
+
+
+def test_docs_and_metrics_can_be_turned_off(model_dir: Path) -> None:
+    with client_for(model_dir, exposure=Exposure(docs=False, metrics=False)) as test_client:
+        for path in ("/docs", "/openapi.json", "/metrics", "/version"):
+            assert test_client.get(path).status_code == 404, path
+        assert test_client.get("/ready").status_code == 200
+
+
+def test_requests_beyond_the_in_flight_cap_get_503_with_retry_after(
+    model_dir: Path, rows: list[dict[str, Any]]
+) -> None:
+    import anyio
+    import httpx
+
+    app = create_app(
+        CONTRACT,
+        lambda: load_model(model_dir, CONTRACT),
+        fault=parse_fault("slow:300"),
+        max_in_flight=3,
+    )
+    answers: list[httpx.Response] = []
+
+    async def burst() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+            anyio.create_task_group() as group,
+        ):
+            for _ in range(10):
+                group.start_soon(_post, client, "/predict", rows[0])
+            group.start_soon(_get, client, "/health")
+
+    async def _post(client: httpx.AsyncClient, path: str, body: Any) -> None:
+        answers.append(await client.post(path, json=body))
+
+    async def _get(client: httpx.AsyncClient, path: str) -> None:
+        await anyio.sleep(0.1)
+        answers.append(await client.get(path))
+
+    with TestClient(app):  # runs the lifespan: the model is loaded
+        anyio.run(burst)
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(200) == 3 + 1  # three predictions and the health probe
+    assert statuses.count(503) == 7
+    busy = next(a for a in answers if a.status_code == 503)
+    assert busy.headers["retry-after"] == "1"
+    assert "3 requests in flight" in busy.json()["detail"]

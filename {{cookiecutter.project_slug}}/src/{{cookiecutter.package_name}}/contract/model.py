@@ -43,6 +43,8 @@ class NumericColumn(_Frozen):
     missing_values: tuple[str, ...] = ()
     fill_missing: float | None = None
     description: str = ""
+    # Personal data: the prediction log hashes or drops it, drift does not compare it.
+    pii: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> NumericColumn:
@@ -60,6 +62,8 @@ class CategoricalColumn(_Frozen):
     values: tuple[str | int, ...] = Field(min_length=1)
     nullable: bool = False
     description: str = ""
+    # Personal data: the prediction log hashes or drops it, drift does not compare it.
+    pii: bool = False
 
     @model_validator(mode="after")
     def _typed_values(self) -> CategoricalColumn:
@@ -95,6 +99,8 @@ class DataContract(_Frozen):
     # Where the training data is, relative to the project folder (MLOPS_DATA_PATH overrides it).
     data_file: Path | None = None
     id_column: str | None = None
+    # The id identifies a person: personal data unless set to false.
+    id_pii: bool = True
     target: Target
     rows: Bounds = Bounds(min=1)
     numeric: dict[str, NumericColumn] = Field(default_factory=dict)
@@ -117,6 +123,13 @@ class DataContract(_Frozen):
     def feature_columns(self) -> list[str]:
         """Model inputs, numeric first, in contract order."""
         return [*self.numeric, *self.categorical]
+
+    @property
+    def pii_columns(self) -> list[str]:
+        """Columns holding personal data: the id (unless `id_pii: false`) and `pii: true` ones."""
+        head = [self.id_column] if self.id_column and self.id_pii else []
+        specs: dict[str, NumericColumn | CategoricalColumn] = {**self.numeric, **self.categorical}
+        return [*head, *(name for name, spec in specs.items() if spec.pii)]
 
     @property
     def columns(self) -> list[str]:

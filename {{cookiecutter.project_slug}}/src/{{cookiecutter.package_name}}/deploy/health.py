@@ -27,6 +27,9 @@ class Observation:
     buckets: Mapping[float, float] = field(default_factory=dict)  # le (s) -> cumulative count
     alarms: tuple[str, ...] = ()
     settled: bool = False  # the platform finished this step on its own (AWS bake time)
+    # The front door (nginx) was found dead and started again since the last observation:
+    # requests that failed meanwhile never reached green, so they do not count against it.
+    front_door_restarted: bool = False
 
 
 @dataclass(frozen=True)

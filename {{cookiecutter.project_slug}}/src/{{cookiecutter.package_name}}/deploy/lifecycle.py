@@ -247,6 +247,11 @@ def watch(
             )
         clock.sleep(policy.poll_seconds)
         now = platform.observe()
+        if now.front_door_restarted:
+            # Probes that failed while the front door was down never reached green:
+            # their failures are not green's (the answered ones still count).
+            probes_at_start = (probes_at_start[0], probe_counts()[1])
+            log(f"{step.percent:>3} % on green: front door restarted; probe failures reset")
         problems = judge(start, now, policy.limits)
         requests, errors = _evidence(start, now, (probes_at_start, probe_counts()), step.percent)
         if requests and errors / requests > policy.limits.max_error_rate:

@@ -10,21 +10,27 @@ Layout under the deploy folder (default `deploy/`, setting MLOPS_DEPLOY_DIR):
 
 Production traffic enters on `production_port`, test traffic on `test_port`;
 both are nginx servers whose upstreams are rewritten and gracefully reloaded
-on every switch. Services run in their own session, so they outlive the
-command: a deploy killed at any point leaves nginx and the live colour
-serving, and the next run's `recover` puts everything back on a healthy colour.
+on every switch. Every switch is verified: after the reload, production must
+answer from the expected colours and versions (nginx's `X-Colour` header, the
+service's `X-Model-Version`), or the release does not go on. Services run in
+their own session, so they outlive the command: a deploy killed at any point
+leaves nginx and the live colour serving, and the next run's `recover` puts
+everything back on a healthy colour. An nginx that died is started again by
+the next switch, by the watch during a canary step or the bake, by a rollback
+and by the next `deploy` or `deploy rollback`.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import http.client
 import shutil
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +42,13 @@ from ..settings import Settings
 from .config import LocalConfig
 from .health import Observation, parse_metrics
 from .lifecycle import Policy, Release, ReleaseError, TrafficStep
-from .nginx import Nginx, find_binary, render_config
+from .nginx import Nginx, NginxError, render_config
 from .processes import service_pids, stop_service
 from .state import add_history, load_state, save_state
 
 COLOURS = ("blue", "green")
 KEPT_RELEASES = 3
+VERIFY_SECONDS = 10.0  # how long production may take to answer as expected after a reload
 
 
 @dataclass
@@ -73,6 +80,25 @@ def _tree_digest(folder: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def _answer_of(port: int) -> tuple[str, str | None] | str:
+    """(colour, model version) of one fresh GET /ready on `port`, or what went wrong."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2.0)
+    try:
+        connection.request("GET", "/ready", headers={"Connection": "close"})
+        response = connection.getresponse()
+        response.read()
+    except (OSError, http.client.HTTPException) as err:
+        return f"{type(err).__name__}: {err}"
+    finally:
+        connection.close()
+    return response.getheader("X-Colour", "-"), response.getheader("X-Model-Version")
+
+
+def local_state_path(settings: Settings) -> Path:
+    """Where the local platform keeps its state (read by `summary` too)."""
+    return settings.deploy_dir.resolve() / "state" / "local.json"
+
+
 class LocalPlatform:
     """Blue/green on this machine; see the module docstring for the layout."""
 
@@ -94,7 +120,7 @@ class LocalPlatform:
         self.config = config
         self.log = log
         self.root = settings.deploy_dir.resolve()
-        self.state_path = self.root / "state" / "local.json"
+        self.state_path = local_state_path(settings)
         self.state = load_state(self.state_path)
         self.state["platform"] = self.name
         self.state["production_port"] = production_port or self.state.get(
@@ -120,7 +146,7 @@ class LocalPlatform:
     def nginx(self) -> Nginx:
         """The private nginx (the binary is looked up on first use)."""
         if self._nginx is None:
-            self._nginx = Nginx(self.root / "local" / "nginx", find_binary(self.config.nginx))
+            self._nginx = Nginx(self.root / "local" / "nginx", self.config.nginx)
         return self._nginx
 
     def _get(self, key: str) -> Slot | None:
@@ -151,7 +177,7 @@ class LocalPlatform:
     # -- nginx -------------------------------------------------------------------------------
 
     def _apply(self) -> float:
-        """Write nginx.conf from the state and (re)load it; seconds taken."""
+        """Write nginx.conf from the state, (re)load it and verify production; seconds taken."""
         live, green = self._get("live"), self._get("candidate")
         share = int(self.state.get("green_percent", 0)) if green else 0
         production: dict[int, int] = {}
@@ -170,7 +196,45 @@ class LocalPlatform:
             test=test.port if test else None,
             colours={s.port: s.colour for s in slots},
         )
-        return self.nginx.apply(text)
+        seconds = self.nginx.apply(text)
+        expected: set[tuple[str, str | None]] = {
+            (s.colour, s.version) for s in slots if s.port in production
+        }
+        self._verify_production(expected or {("-", None)})
+        return seconds
+
+    def _verify_production(self, expected: set[tuple[str, str | None]]) -> None:
+        """Production answers from an expected (colour, version) twice in a row, or NginxError.
+
+        The old workers of a reload only finish their requests; every new connection
+        reaches the new configuration, so two fresh answers tell what production serves.
+        """
+        deadline = time.monotonic() + VERIFY_SECONDS
+        seen: tuple[str, str | None] | str = "nothing"
+        good = 0
+        while time.monotonic() < deadline:
+            seen = _answer_of(self.state["production_port"])
+            good = good + 1 if seen in expected else 0
+            if good == 2:
+                return
+            time.sleep(0.05)
+        wanted = ", ".join(
+            f"{c} {v}" if v else "a 503 (nothing live)" for c, v in sorted(expected, key=str)
+        )
+        raise NginxError(f"after the nginx reload production answered {seen!r}, expected {wanted}")
+
+    def _restart_dead_nginx(self) -> bool:
+        """If nginx died, start it again with the current state; whether it had to.
+
+        Raises:
+            NginxError: it could not be started.
+        """
+        if self.nginx.master_pid() is not None:
+            return False
+        self.log("nginx is not running: starting it again")
+        self._save("nginx was not running: restarted")
+        self._apply()
+        return True
 
     # -- recovery ----------------------------------------------------------------------------
 
@@ -311,6 +375,10 @@ class LocalPlatform:
         """Green's own counters; a dead or mute green is an alarm."""
         green = self._get("candidate")
         assert green is not None
+        try:
+            restarted = self._restart_dead_nginx()
+        except NginxError as err:
+            return Observation(alarms=(f"nginx died and could not be restarted: {err}",))
         if not service_pids(green.port):
             return Observation(alarms=("green's process exited",))
         try:
@@ -318,7 +386,7 @@ class LocalPlatform:
                 text = response.read().decode()
         except OSError as err:
             return Observation(alarms=(f"green's /metrics did not answer: {err}",))
-        return parse_metrics(text)
+        return replace(parse_metrics(text), front_door_restarted=restarted)
 
     def promote(self) -> None:
         """Green becomes live; the old live colour waits to be retired."""
@@ -359,8 +427,8 @@ class LocalPlatform:
         self.state["test_colour"] = live.colour if live else None
         self.state["phase"] = "rolling back"
         self._save()
-        if self.nginx.master_pid() is not None:
-            self._apply()
+        if live is not None or self.nginx.master_pid() is not None:
+            self._apply()  # production back on blue; starts nginx again if it died
             self.nginx.wait_settled()
         if self._green is not None:
             self._green.stop()

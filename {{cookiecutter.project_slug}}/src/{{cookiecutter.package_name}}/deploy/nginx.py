@@ -6,6 +6,13 @@ config): start, reload (old workers finish their requests, new ones take new
 connections, so a switch drops nothing), wait until the old workers are gone,
 and quit.
 
+A switch is atomic: the new configuration is written as a candidate file and
+checked with `nginx -t -c <candidate>`; only a configuration nginx accepts
+replaces the live one, so a rejected candidate leaves nginx serving exactly as
+before. A dead nginx (its master killed) is started again; workers it
+orphaned, which keep the ports, are found by the files they hold open under
+this prefix and stopped first.
+
 Retries: a request is passed to the other colour only when nginx could not
 connect (`error`, `timeout`: the request never reached a service, so even a
 POST is safe to resend) or for 502/503 answers to idempotent methods; nginx
@@ -14,6 +21,7 @@ never resends a POST that a service may have received.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -135,16 +143,65 @@ class Nginx:
     """One nginx master with its own prefix; every path lives under `prefix`."""
 
     def __init__(self, prefix: Path, binary: str) -> None:
-        """Nothing starts until `apply`."""
+        """Nothing starts until `apply`; the binary is looked up when first run.
+
+        Asking whether nginx runs (`master_pid`, `deploy status`) reads the pid
+        file only, so it works on a machine without nginx.
+        """
         self.prefix = prefix.resolve()
-        self.binary = binary
+        self._binary_name = binary
+        self._binary: str | None = None
         self.conf = self.prefix / "nginx.conf"
         self.pid_file = self.prefix / "nginx.pid"
 
-    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [self.binary, "-p", f"{self.prefix}/", "-c", str(self.conf)]
+    @property
+    def binary(self) -> str:
+        """The nginx program's path (NginxError, naming how to install it, if absent)."""
+        if self._binary is None:
+            self._binary = find_binary(self._binary_name)
+        return self._binary
+
+    def _run(self, *args: str, conf: Path | None = None) -> subprocess.CompletedProcess[str]:
+        command = [self.binary, "-p", f"{self.prefix}/", "-c", str(conf or self.conf)]
         command += ["-e", str(self.prefix / "logs" / "error.log"), *args]
         return subprocess.run(command, capture_output=True, text=True, check=False, timeout=30)
+
+    def check(self, text: str) -> Path:
+        """Write `text` as a candidate file and have nginx test it; returns the candidate.
+
+        Raises:
+            NginxError: nginx rejects it (the candidate is removed, the live file untouched).
+        """
+        for sub in ("logs", "temp"):
+            (self.prefix / sub).mkdir(parents=True, exist_ok=True)
+        candidate = self.conf.with_name("nginx.conf.candidate")
+        candidate.write_text(text, encoding="utf-8")
+        result = self._run("-t", "-q", conf=candidate)
+        if result.returncode != 0:
+            candidate.unlink(missing_ok=True)
+            raise NginxError(
+                f"nginx rejected the new configuration, the live one is unchanged: "
+                f"{result.stderr.strip()}"
+            )
+        return candidate
+
+    def orphans(self) -> list[int]:
+        """Workers of a killed master that still hold this prefix's files (and its ports)."""
+        logs = f"{self.prefix}/logs/"
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                title = (entry / "cmdline").read_bytes()
+                if not title.startswith(b"nginx: worker") and not title.startswith(b"nginx: cache"):
+                    continue
+                targets = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+            except OSError:
+                continue
+            if any(target.startswith(logs) for target in targets):
+                found.append(int(entry.name))
+        return found
 
     def master_pid(self) -> int | None:
         """The running master's pid, or None."""
@@ -161,21 +218,18 @@ class Nginx:
         return _children(pid) if pid else []
 
     def apply(self, text: str) -> float:
-        """Install `text` as the configuration: start nginx, or reload it; seconds taken."""
+        """Install `text` as the configuration: start nginx, or reload it; seconds taken.
+
+        Raises:
+            NginxError: the candidate is rejected (nothing changed), or nginx would not
+                start or reload.
+        """
         started = time.perf_counter()
-        for sub in ("logs", "temp"):
-            (self.prefix / sub).mkdir(parents=True, exist_ok=True)
-        candidate = self.conf.with_name("nginx.conf.new")
-        candidate.write_text(text, encoding="utf-8")
+        candidate = self.check(text)
         os.replace(candidate, self.conf)
-        check = self._run("-t", "-q")
-        if check.returncode != 0:
-            raise NginxError(f"nginx rejected {self.conf}: {check.stderr.strip()}")
         before = {pid for pid, _ in self.workers()}
         if self.master_pid() is None:
-            result = self._run()
-            if result.returncode != 0 or not self._wait(lambda: self.master_pid() is not None):
-                raise NginxError(f"nginx did not start: {result.stderr.strip()}")
+            self._start()
         else:
             result = self._run("-s", "reload")
             if result.returncode != 0:
@@ -184,6 +238,16 @@ class Nginx:
         # those left only finish their in-flight requests ("is shutting down").
         self._wait(lambda: self._switched(before))
         return time.perf_counter() - started
+
+    def _start(self) -> None:
+        """Start a master, after stopping workers a killed one left holding the ports."""
+        for pid in self.orphans():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self._wait(lambda: not self.orphans(), 5.0)
+        result = self._run()
+        if result.returncode != 0 or not self._wait(lambda: self.master_pid() is not None):
+            raise NginxError(f"nginx did not start: {result.stderr.strip()}")
 
     def _switched(self, before: set[int]) -> bool:
         workers = self.workers()

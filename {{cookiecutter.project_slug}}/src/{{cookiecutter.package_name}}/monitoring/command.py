@@ -17,13 +17,15 @@ def _drift(args: argparse.Namespace, settings: Settings) -> int:
 
 def _drift_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--reference", type=Path, help="training data, CSV or Parquet (default: MLOPS_DATA_PATH)"
+        "--reference",
+        type=Path,
+        help="training data, CSV or Parquet (default: the contract's data_file)",
     )
     parser.add_argument(
         "--current",
         type=Path,
         help="recent data: prediction log (.jsonl) or CSV/Parquet (default: the log at "
-        "MLOPS_PREDICTION_LOG_PATH, else a resample of the training data)",
+        "MLOPS_PREDICTION_LOG_DIR, else a resample of the training data)",
     )
     parser.add_argument(
         "--labels", type=Path, help="observed outcomes (id and target columns) to join on the id"
@@ -81,6 +83,16 @@ def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _summary(args: argparse.Namespace, settings: Settings) -> int:
+    from .steps import run_summary
+
+    return run_summary(settings)
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    """`summary` takes none."""
+
+
 def _append_recent(args: argparse.Namespace, settings: Settings) -> int:
     from .steps import run_append_recent
 
@@ -100,6 +112,12 @@ COMMANDS = (
         "copy the service's prediction log here (for drift checks)",
         _fetch_predictions,
         _fetch_arguments,
+    ),
+    Command(
+        "summary",
+        "where the released service runs, the reports, the metrics, the drift verdict",
+        _summary,
+        _no_arguments,
     ),
     Command(
         "append-recent",

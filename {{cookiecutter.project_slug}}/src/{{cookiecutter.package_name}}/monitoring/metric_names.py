@@ -12,6 +12,9 @@ SERVICE_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "http_request_duration_seconds": ("histogram", ("route",)),
     "prediction_score": ("histogram", ()),
     "model_info": ("gauge", ("model_version", "contract")),
+    "predictions_total": ("counter", ()),
+    "prediction_log_records_total": ("counter", ("outcome",)),
+    "http_requests_in_flight": ("gauge", ()),
 }
 
 # Series that a histogram or counter family produces in queries.

@@ -19,26 +19,37 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract.model import DataContract, load_contract, training_data_path
-from ..errors import DriftError, MetricsFileError
+from ..errors import DriftError, FetchError, MetricsFileError
 from ..layout import (
+    DATA_VALIDATION_HTML,
     DRIFT_HTML,
     DRIFT_JSON,
     DRIFT_MARKDOWN,
+    LOADTEST_FILE,
     METRICS_FILE,
     RECENT_LABELLED_CSV,
+    REPORT_FILE,
     SIMULATED_DIR,
 )
-from ..settings import PACKAGE_NAME, Settings
+from ..settings import PACKAGE_NAME, STDOUT, Settings
 from ..train.metrics_file import read_metrics
 from .config import DriftConfig, load_drift_config
 from .detect import DriftResult, detect_drift
-from .fetch import fetch
+from .fetch import fetch, fetched_name
 from .frames import Sample, labelled_table
-from .inputs import attach_labels, load_current, read_table, sample_from_table
+from .inputs import (
+    attach_labels,
+    load_current,
+    read_table,
+    sample_from_log,
+    sample_from_table,
+)
 from .model import TrainedModel, load_trained_model, score
 from .notify import notify
+from .prediction_log import has_records
 from .render import to_dict, to_html, to_markdown
 from .simulate import Kind, resample, simulate
+from .summary import summary_lines
 
 DEFAULT_THRESHOLD = 0.5
 
@@ -69,9 +80,9 @@ def _current_sample(
 ) -> Sample:
     if current is not None:
         return load_current(settings.path(current), contract)
-    log = settings.prediction_log_path
-    if log.exists():
-        return load_current(log, contract)
+    log = settings.prediction_log_dir
+    if has_records(log):
+        return sample_from_log(log, contract)
     rows, seed = config.fallback.rows, config.fallback.seed
     notes.append(
         f"no prediction log at {log}: checked a fresh resample of the training data instead "
@@ -120,6 +131,21 @@ def _with_scores(
     return reference, current
 
 
+def _without_personal_columns(
+    config: DriftConfig, contract: DataContract, current: Sample, notes: list[str]
+) -> DriftConfig:
+    """Personal columns are hashed or absent in a prediction log: they are not compared."""
+    personal = [c for c in contract.pii_columns if c in contract.feature_columns]
+    if not personal or not current.description.startswith("prediction log"):
+        return config
+    notes.append(
+        "not compared: " + ", ".join(personal) + " (personal data, `pii: true` in the contract:"
+        " the prediction log keeps them hashed or not at all)"
+    )
+    excluded = tuple(dict.fromkeys([*config.exclude, *personal]))
+    return config.model_copy(update={"exclude": excluded})
+
+
 def check_drift(
     settings: Settings,
     reference: Path | None = None,
@@ -154,7 +180,9 @@ def check_drift_and_current(
         notes=notes,
     )
     if labels is not None:
-        current_sample = attach_labels(current_sample, settings.path(labels), contract)
+        key = settings.prediction_log_pii_key.get_secret_value()
+        current_sample = attach_labels(current_sample, settings.path(labels), contract, key)
+    config = _without_personal_columns(config, contract, current_sample, notes)
     model = load_trained_model(settings.current_model_dir)
     reference_sample, current_sample = _with_scores(
         model, reference_sample, current_sample, contract, notes
@@ -357,12 +385,53 @@ def run_simulate(
 
 
 def run_fetch_predictions(settings: Settings, uri: str | None) -> int:
-    """Copy the configured log (MLOPS_PREDICTION_LOG_URI) to the prediction log path."""
+    """Copy the configured log (MLOPS_PREDICTION_LOG_URI) into the prediction log folder."""
     source = uri or settings.prediction_log_uri
-    target = settings.prediction_log_path
     if not source:
         print("fetch-predictions: MLOPS_PREDICTION_LOG_URI is not set: nothing to fetch")
         return 0
-    fetch(source, target)
-    print(f"fetch-predictions: {source} -> {target} ({target.stat().st_size:,} bytes)")
+    if settings.prediction_log_dir == STDOUT:
+        raise FetchError("MLOPS_PREDICTION_LOG_DIR is '-' (standard output): set a folder")
+    target = settings.prediction_log_dir / fetched_name(source)
+    size = fetch(source, target, int(settings.fetch_max_mb * 1024 * 1024))
+    print(f"fetch-predictions: {source} -> {target} ({size:,} bytes)")
+    return 0
+
+
+def run_summary(settings: Settings) -> int:
+    """The `summary` command: where the service runs, the reports, metrics, drift, how to stop."""
+    from ..deploy.local import local_state_path
+    from ..deploy.state import load_state
+    from ..probes import http_json
+
+    state = load_state(local_state_path(settings))
+    ready = None
+    port = state.get("production_port")
+    if port and state.get("live"):
+        try:
+            status, body = http_json(f"http://127.0.0.1:{port}/ready", timeout=2.0)
+            ready = body if status == 200 and isinstance(body, dict) else None
+        except OSError:
+            ready = None
+    metrics = None
+    if port and settings.metrics:
+        metrics_port = settings.admin_port or port
+        metrics = f"http://127.0.0.1:{metrics_port}/metrics (Prometheus text format)"
+    names = (REPORT_FILE, DATA_VALIDATION_HTML, LOADTEST_FILE, DRIFT_HTML)
+    reports = [
+        str(settings.relative(settings.reports_dir / n))
+        for n in names
+        if (settings.reports_dir / n).is_file()
+    ]
+    drift_path = settings.reports_dir / DRIFT_JSON
+    drift = json.loads(drift_path.read_text(encoding="utf-8")) if drift_path.is_file() else None
+    lines = summary_lines(
+        state=state,
+        ready=ready,
+        metrics_url=metrics,
+        reports=reports,
+        drift=drift,
+        stop="make deploy-stop (nginx and the service processes)",
+    )
+    print("\n".join(lines))
     return 0

@@ -1,9 +1,15 @@
 """The FastAPI application: predictions, health, readiness, version and metrics.
 
 `create_app` builds everything from explicit arguments (tests pass their own),
-`app_from_env` reads ServingSettings for uvicorn. The model loads in the
-lifespan, so the process answers `/health` at once and `/ready` only when it
-can predict: the signal that blue/green switching waits for.
+`app_from_env` reads Settings for uvicorn. The model loads in the lifespan, so
+the process answers `/health` at once and `/ready` only when it can predict:
+the signal that blue/green switching waits for.
+
+Under pressure: at most `max_in_flight` requests are served at once (beyond,
+503 + Retry-After); a single row is scored on the event loop (~0.1 ms), a
+batch is parsed, validated and scored in a worker thread, so a 1,000-row
+batch (~50 ms of work) never stalls the single-row requests behind it. The
+prediction log is written by a background thread and never fails a request.
 """
 
 from __future__ import annotations
@@ -12,17 +18,19 @@ import asyncio
 import gc
 import inspect
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .. import __version__
 from ..contract.model import DataContract, load_contract
@@ -30,10 +38,10 @@ from ..errors import ModelLoadError
 from ..layout import MODEL_CARD_HTML
 from ..settings import Settings
 from .faults import Fault, parse_fault
-from .guards import BodyGuard
+from .guards import BodyGuard, InFlightLimit, VersionHeader
 from .logs import configure_logging
 from .metrics import MetricsMiddleware, ServiceMetrics
-from .prediction_log import PredictionLogWriter
+from .prediction_log import LogPolicy, PredictionLog
 from .predictor import LoadedModel, load_model
 from .schema import MAX_BATCH_ROWS, Prediction, PredictionBatch, build_batch_model, build_row_model
 
@@ -43,15 +51,17 @@ ROUTES = frozenset(
     {
         "/predict",
         "/predict/batch",
+        "/model-card",
         "/health",
         "/ready",
         "/version",
         "/metrics",
-        "/model-card",
         "/docs",
         "/openapi.json",
     }
 )
+# The routes that take a body: checked by the body guard, capped by the in-flight limit.
+BODY_ROUTES = frozenset({"/predict", "/predict/batch"})
 
 
 @dataclass
@@ -63,7 +73,7 @@ class ServiceState:
     loader: Callable[[], LoadedModel]
     fault: Fault = field(default_factory=Fault)
     git_revision: str = "unknown"
-    prediction_log: PredictionLogWriter | None = None
+    prediction_log: PredictionLog | None = None
     model: LoadedModel | None = None
     load_error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -97,17 +107,21 @@ def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = list(exc.errors())
-    if any(
-        e.get("type") == "too_long" and tuple(e.get("loc", ())) == ("body", "rows") for e in errors
-    ):
-        limit = request.app.state.max_batch_rows
-        return JSONResponse({"detail": f"a batch may hold at most {limit} rows"}, status_code=413)
+def _refusal(errors: list[dict[str, Any]], max_batch_rows: int) -> JSONResponse:
+    """400 for malformed JSON, else 422 naming every bad field (a batch over the limit too)."""
     if any(e.get("type") == "json_invalid" for e in errors):
         return JSONResponse({"detail": "request body is not valid JSON"}, status_code=400)
+    if any(
+        e.get("type") == "too_long" and tuple(e.get("loc", ()))[-1:] == ("rows",) for e in errors
+    ):
+        detail = f"a batch may hold at most {max_batch_rows} rows"
+        return JSONResponse({"detail": detail}, status_code=422)
     return JSONResponse({"detail": _field_errors(errors)}, status_code=422)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _refusal(list(exc.errors()), request.app.state.max_batch_rows)
 
 
 def _not_ready(state: ServiceState) -> JSONResponse:
@@ -117,16 +131,18 @@ def _not_ready(state: ServiceState) -> JSONResponse:
 
 def _score(state: ServiceState, rows: list[dict[str, Any]]) -> tuple[LoadedModel, list[float]]:
     assert state.model is not None
-    scores = state.model.predictor.predict(rows)
+    model = state.model
+    scores = model.predictor.predict(rows)
     for score in scores:
         state.metrics.scores.observe(score)
+    state.metrics.predictions.inc(len(scores))
     if state.prediction_log is not None:
         id_column = state.contract.id_column
         for row, score in zip(rows, scores, strict=True):
             features = {k: v for k, v in row.items() if k != id_column}
             record_id = row.get(id_column) if id_column else None
-            state.prediction_log.log(features, score, state.model.version, record_id=record_id)
-    return state.model, scores
+            state.prediction_log.submit(features, score, model.version, record_id=record_id)
+    return model, scores
 
 
 def _prediction(
@@ -145,33 +161,48 @@ async def _apply_fault(fault: Fault) -> JSONResponse | None:
     return None
 
 
-def create_app(
-    contract: DataContract,
-    loader: Callable[[], LoadedModel],
-    *,
-    fault: Fault | None = None,
-    git_revision: str = "unknown",
-    prediction_log: PredictionLogWriter | None = None,
-    max_batch_rows: int = MAX_BATCH_ROWS,
-    max_body_bytes: int = 2_000_000,
-    model_card: Path | None = None,
-) -> FastAPI:
-    """Build the service around a contract and a way to load the model."""
-    state = ServiceState(
-        contract=contract,
-        metrics=ServiceMetrics(),
-        loader=loader,
-        fault=fault or Fault(),
-        git_revision=git_revision,
-        prediction_log=prediction_log,
-    )
-    row_model = build_row_model(contract)
-    batch_model = build_batch_model(row_model, max_batch_rows)
+def _batch_body_schema(app: FastAPI, batch_model: type[BaseModel]) -> None:
+    """Declare the batch route's body in the OpenAPI document (the route parses it itself)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = original()
+        schema = batch_model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        components.update(schema.pop("$defs", {}))
+        components[batch_model.__name__] = schema
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Where the operator endpoints are served: docs, metrics and version, on or off, which port."""
+
+    docs: bool = True  # /docs and /openapi.json
+    metrics: bool = True  # /metrics and /version
+    admin_port: int | None = None  # None: on the API's port
+    admin_host: str = "127.0.0.1"
+
+
+def _lifespan(
+    state: ServiceState, exposure: Exposure
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start the log writer and the operator port, load the model; stop both at shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if state.fault.crash:
             raise SystemExit("injected fault: crash at start")
+        if state.prediction_log is not None:
+            state.prediction_log.start()
+        admin = None
+        if exposure.admin_port is not None:
+            admin = AdminServer(admin_app(app, state, exposure), exposure)
+            admin.start()
         try:
             state.model = await asyncio.to_thread(state.loader)
         except ModelLoadError as err:
@@ -181,23 +212,29 @@ def create_app(
             gc.collect()
             gc.freeze()  # long-lived objects leave the GC's scans: shorter pauses, better p99
             version = state.model.version
-            state.metrics.model_info.labels(version, contract.fingerprint()).set(1)
+            state.metrics.model_info.labels(version, state.contract.fingerprint()).set(1)
             logger.info(
                 "model loaded",
                 extra={"model_version": version, "predictor": state.model.predictor.kind},
             )
-        yield
+        try:
+            yield
+        finally:
+            if admin is not None:
+                admin.stop()
+            if state.prediction_log is not None:
+                state.prediction_log.close()  # SIGTERM: what is queued is written
 
-    app = FastAPI(
-        title="Model service",
-        version=__version__,
-        description=f"Predicts `{contract.target.column}` = {contract.target.positive!r}; "
-        "request fields come from the data contract.",
-        lifespan=lifespan,
-    )
-    app.state.max_batch_rows = max_batch_rows
-    app.state.service = state
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    return lifespan
+
+
+def _prediction_routes(
+    app: FastAPI, state: ServiceState, max_batch_rows: int, max_in_flight: int
+) -> None:
+    """POST /predict (on the event loop) and POST /predict/batch (in a worker thread)."""
+    contract = state.contract
+    row_model = build_row_model(contract)
+    batch_model = build_batch_model(row_model, max_batch_rows)
 
     async def predict(body: BaseModel) -> Response:
         if state.model is None or state.fault.never_ready:
@@ -208,11 +245,12 @@ def create_app(
         model, (score,) = _score(state, [row])
         return JSONResponse(_prediction(model, contract, row, score).model_dump())
 
-    async def predict_batch(body: BaseModel) -> Response:
-        if state.model is None or state.fault.never_ready:
-            return _not_ready(state)
-        if (failed := await _apply_fault(state.fault)) is not None:
-            return failed
+    def score_batch(raw: bytes) -> JSONResponse:
+        """Parse, validate and score a batch: in a worker thread, off the event loop."""
+        try:
+            body = batch_model.model_validate_json(raw)
+        except ValidationError as err:
+            return _refusal([dict(e) for e in err.errors()], max_batch_rows)
         rows = [row.model_dump(by_alias=True) for row in body.rows]  # type: ignore[attr-defined]
         model, scores = _score(state, rows)
         predictions = [
@@ -221,12 +259,20 @@ def create_app(
         batch = PredictionBatch(predictions=predictions, model_version=model.version)
         return JSONResponse(batch.model_dump())
 
+    async def predict_batch(request: Request) -> Response:
+        if state.model is None or state.fault.never_ready:
+            return _not_ready(state)
+        if (failed := await _apply_fault(state.fault)) is not None:
+            return failed
+        return await asyncio.to_thread(score_batch, await request.body())
+
+    busy = f"busy: {max_in_flight} requests in flight (with Retry-After)"
     responses: dict[int | str, dict[str, Any]] = {
         400: {"description": "malformed JSON"},
-        413: {"description": "body or batch too large"},
+        413: {"description": "body too large"},
         415: {"description": "content type is not application/json"},
         422: {"description": "a field is missing, unknown or out of its allowed values"},
-        503: {"description": "the model is not loaded"},
+        503: {"description": f"the model is not loaded, or {busy}"},
     }
     app.add_api_route(
         "/predict",
@@ -236,26 +282,134 @@ def create_app(
         responses=responses,
         summary="Score one row",
     )
+    too_many = f"{responses[422]['description']}, or more than {max_batch_rows} rows"
+    body_schema = {"$ref": f"#/components/schemas/{batch_model.__name__}"}
     app.add_api_route(
         "/predict/batch",
-        _with_body(predict_batch, batch_model),
+        predict_batch,
         methods=["POST"],
         response_model=PredictionBatch,
-        responses=responses,
+        responses={**responses, 422: {"description": too_many}},
         summary=f"Score up to {max_batch_rows} rows",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": body_schema}},
+            }
+        },
     )
+    _batch_body_schema(app, batch_model)
+
+
+def _probe_routes(app: FastAPI, state: ServiceState) -> None:
+    """GET /health and /ready (never shed by the in-flight cap)."""
 
     @app.get("/health", summary="Liveness: the process answers")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready", summary="Readiness: the model is loaded", responses={503: {}})
+    @app.get(
+        "/ready",
+        summary="Readiness: the model is loaded",
+        responses={503: {"description": "the model is not loaded"}},
+    )
     async def ready() -> Response:
         if state.model is None or state.fault.never_ready:
             return _not_ready(state)
-        return JSONResponse({"status": "ready", "model_version": state.model.version})
+        return JSONResponse(
+            {
+                "status": "ready",
+                "model_version": state.model.version,
+                "git_revision": state.git_revision,
+            }
+        )
 
-    @app.get("/version", summary="What is running")
+
+def create_app(
+    contract: DataContract,
+    loader: Callable[[], LoadedModel],
+    *,
+    fault: Fault | None = None,
+    git_revision: str = "unknown",
+    prediction_log: PredictionLog | None = None,
+    max_batch_rows: int = MAX_BATCH_ROWS,
+    max_body_bytes: int = 2_000_000,
+    max_in_flight: int = 64,
+    exposure: Exposure | None = None,
+    model_card: Path | None = None,
+) -> FastAPI:
+    """Build the service around a contract and a way to load the model."""
+    exposure = exposure or Exposure()
+    metrics = ServiceMetrics()
+    state = ServiceState(
+        contract=contract,
+        metrics=metrics,
+        loader=loader,
+        fault=fault or Fault(),
+        git_revision=git_revision,
+        prediction_log=prediction_log,
+    )
+    if prediction_log is not None:
+        prediction_log.count_with(metrics.count_log)
+    on_api_port = exposure.admin_port is None
+    docs = exposure.docs and on_api_port
+    app = FastAPI(
+        title="Model service",
+        version=__version__,
+        description=f"Predicts `{contract.target.column}` = {contract.target.positive!r}; "
+        "request fields come from the data contract.",
+        lifespan=_lifespan(state, exposure),
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.max_batch_rows = max_batch_rows
+    app.state.service = state
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    _prediction_routes(app, state, max_batch_rows, max_in_flight)
+    _probe_routes(app, state)
+    app.add_api_route(
+        "/model-card",
+        model_card_handler(model_card),
+        methods=["GET"],
+        summary="The model card (HTML)",
+        response_class=HTMLResponse,
+    )
+    if exposure.metrics and on_api_port:
+        app.add_api_route(
+            "/version", version_handler(state), methods=["GET"], summary="What is running"
+        )
+        app.add_api_route(
+            "/metrics",
+            metrics_handler(state),
+            methods=["GET"],
+            summary="Prometheus metrics",
+            response_class=Response,
+        )
+    app.add_middleware(BodyGuard, max_bytes=max_body_bytes, paths=BODY_ROUTES)
+    app.add_middleware(VersionHeader, version=lambda: state.model.version if state.model else None)
+    app.add_middleware(
+        InFlightLimit, limit=max_in_flight, paths=BODY_ROUTES, on_change=metrics.in_flight.set
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=ROUTES)
+    return app
+
+
+def model_card_handler(model_card: Path | None) -> Callable[[], Awaitable[Response]]:
+    """GET /model-card: the card `make model-card` put in the model folder (baked into the image)."""
+
+    async def card() -> Response:
+        if model_card is None or not model_card.is_file():
+            detail = "no model card in the model folder: run `make model-card` before `make image`"
+            return JSONResponse({"detail": detail}, status_code=404)
+        return HTMLResponse(model_card.read_text(encoding="utf-8"))
+
+    return card
+
+
+def version_handler(state: ServiceState) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """GET /version: the service, revision, model, predictor, contract and any fault."""
+
     async def version() -> dict[str, Any]:
         model = state.model
         return {
@@ -263,24 +417,87 @@ def create_app(
             "git_revision": state.git_revision,
             "model_version": model.version if model else None,
             "predictor": model.predictor.kind if model else None,
-            "contract": contract.fingerprint(),
+            "contract": state.contract.fingerprint(),
             "fault": state.fault.active,
         }
 
-    @app.get("/model-card", summary="The model card (HTML)", response_class=HTMLResponse)
-    async def card() -> Response:
-        if model_card is None or not model_card.is_file():
-            detail = "no model card in the model folder: run `make model-card` before `make image`"
-            return JSONResponse({"detail": detail}, status_code=404)
-        return HTMLResponse(model_card.read_text(encoding="utf-8"))
+    return version
 
-    @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
+
+def metrics_handler(state: ServiceState) -> Callable[[], Awaitable[Response]]:
+    """GET /metrics in Prometheus' text format."""
+
     async def metrics() -> Response:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodyGuard, max_bytes=max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=state.metrics, routes=ROUTES)
-    return app
+    return metrics
+
+
+def admin_app(api: FastAPI, state: ServiceState, exposure: Exposure) -> FastAPI:
+    """The operator port: /metrics and /version, /docs and /openapi.json (as enabled)."""
+    admin = FastAPI(
+        title="Model service (operator port)", docs_url=None, redoc_url=None, openapi_url=None
+    )
+    if exposure.metrics:
+        admin.add_api_route("/version", version_handler(state), methods=["GET"])
+        admin.add_api_route("/metrics", metrics_handler(state), methods=["GET"])
+    if exposure.docs:
+
+        async def openapi() -> JSONResponse:
+            return JSONResponse(api.openapi())
+
+        async def docs() -> HTMLResponse:
+            return get_swagger_ui_html(openapi_url="/openapi.json", title=api.title)
+
+        admin.add_api_route("/openapi.json", openapi, methods=["GET"])
+        admin.add_api_route("/docs", docs, methods=["GET"])
+    return admin
+
+
+class AdminServer:
+    """A second, small uvicorn server in a thread of the same process (shares the metrics)."""
+
+    def __init__(self, app: FastAPI, exposure: Exposure) -> None:
+        """Configure; nothing listens until `start`."""
+        import uvicorn
+
+        assert exposure.admin_port is not None
+        config = uvicorn.Config(
+            app,
+            host=exposure.admin_host,
+            port=exposure.admin_port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="admin-port", daemon=True)
+
+    def start(self) -> None:
+        """Listen (a second worker process finds the port taken: logged, the API still serves)."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+def prediction_log_from(settings: Settings, contract: DataContract) -> PredictionLog:
+    """The prediction log the settings describe (sampling, rotation, personal columns)."""
+    personal = [c for c in contract.pii_columns if c != contract.id_column]
+    policy = LogPolicy(
+        directory=settings.prediction_log_dir,
+        sample_rate=settings.prediction_log_sample,
+        max_file_bytes=int(settings.prediction_log_max_file_mb * 1024 * 1024),
+        keep_files=settings.prediction_log_keep_files,
+        queue_size=settings.prediction_log_queue,
+        pii_columns=tuple(personal),
+        id_personal=contract.id_column in contract.pii_columns,
+        pii_mode=settings.prediction_log_pii,
+        pii_key=settings.prediction_log_pii_key.get_secret_value(),
+    )
+    return PredictionLog(policy)
 
 
 def app_from_env() -> FastAPI:
@@ -291,7 +508,7 @@ def app_from_env() -> FastAPI:
     model_dir = settings.current_model_dir
     log = None
     if settings.prediction_log_sample > 0:
-        log = PredictionLogWriter(settings.prediction_log_path, settings.prediction_log_sample)
+        log = prediction_log_from(settings, contract)
     return create_app(
         contract,
         lambda: load_model(model_dir, contract),
@@ -300,5 +517,12 @@ def app_from_env() -> FastAPI:
         prediction_log=log,
         max_batch_rows=settings.max_batch_rows,
         max_body_bytes=settings.max_body_bytes,
+        max_in_flight=settings.max_in_flight,
+        exposure=Exposure(
+            docs=settings.docs,
+            metrics=settings.metrics,
+            admin_port=settings.admin_port,
+            admin_host=settings.admin_host,
+        ),
         model_card=model_dir / MODEL_CARD_HTML,
     )

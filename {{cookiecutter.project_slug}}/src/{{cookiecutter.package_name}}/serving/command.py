@@ -14,10 +14,16 @@ from .locust import load_gate, load_loadtest_config
 from .process import start_service, wait_ready
 
 
-def run_serve(host: str, port: int, workers: int) -> int:
-    """Serve the current model with uvicorn until SIGTERM/SIGINT (graceful shutdown)."""
+def run_serve(host: str, port: int, workers: int, settings: Settings) -> int:
+    """Serve the current model with uvicorn until SIGTERM/SIGINT (graceful shutdown).
+
+    Keep-alive outlasts a load balancer's idle timeout (MLOPS_KEEP_ALIVE_SECONDS,
+    75 s against the ALB's 60 s): the balancer closes idle connections first, so it
+    never sends a request on one the service is closing (a sporadic 502).
+    """
     import uvicorn
 
+    os.environ.setdefault("MLOPS_ADMIN_HOST", host)  # the operator port, if any, listens alike
     uvicorn.run(
         f"{PACKAGE_NAME}.serving.app:app_from_env",
         factory=True,
@@ -27,6 +33,7 @@ def run_serve(host: str, port: int, workers: int) -> int:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=30,
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
     return 0
 
@@ -94,7 +101,7 @@ def run_predict(
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    return run_serve(args.host, args.port, args.workers)
+    return run_serve(args.host, args.port, args.workers, settings)
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ failed from the return value, not by re-reading a report file.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -20,6 +21,7 @@ from ..config_files import FrozenModel, load_yaml, validation_problems
 from ..errors import ConfigError, LoadTestError
 from ..layout import LOADTEST_FILE, LOCUST_PREFIX
 from .loadtest import LoadSummary, LoadThresholds, summarize, violations
+from .process import scrubbed_environment
 
 LOCUSTFILE = Path("loadtests/locustfile.py")
 
@@ -82,21 +84,59 @@ class LoadResult:
         }
 
 
+def duration_seconds(duration: str) -> float:
+    """Locust's run time ('10s', '1m30s', '2h', or bare seconds) in seconds."""
+    if duration.isdigit():
+        return float(duration)
+    units = {"h": 3600, "m": 60, "s": 1}
+    return float(sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([hms])", duration)))
+
+
+# Locust counts `--run-time` from before its users start, so on a busy machine its
+# start-up can eat a short run whole. The locustfile stops the run RUN_SECONDS_VARIABLE
+# after every user is spawned instead; `--run-time` (+ this margin) and the process
+# timeout (+ twice it) are only the backstops of a hung run.
+TIMEOUT_MARGIN_SECONDS = 60.0
+RUN_SECONDS_VARIABLE = "LOADTEST_RUN_SECONDS"
+
+
 def run_locust(project_dir: Path, url: str, config: LoadTestConfig, out: Path) -> LoadSummary:
-    """Headless locust against `url`; exact counts come from its JSON output."""
+    """Headless locust against `url`; exact counts come from its JSON output.
+
+    Locust runs with a scrubbed environment (no cloud or CI credentials) and a
+    hard timeout: a hung load generator is killed and reported, never waited for.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
+    seconds = duration_seconds(config.duration)
     command = [
         sys.executable, "-m", "locust",
         "-f", str(project_dir / LOCUSTFILE),
         "--headless", "--only-summary",
         "-u", str(config.users),
         "-r", str(config.spawn_rate),
-        "-t", config.duration,
+        "-t", f"{seconds + TIMEOUT_MARGIN_SECONDS:.0f}s",
         "--host", url,
         "--json-file", str(out),
         "--loglevel", "WARNING",
     ]  # fmt: skip
-    result = subprocess.run(command, cwd=project_dir, capture_output=True, text=True, check=False)
+    timeout = seconds + 2 * TIMEOUT_MARGIN_SECONDS
+    environment = scrubbed_environment(
+        {"MLOPS_PROJECT_DIR": str(project_dir), RUN_SECONDS_VARIABLE: str(seconds)}
+    )
+    try:
+        result = subprocess.run(
+            command,
+            cwd=project_dir,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as err:
+        raise LoadTestError(
+            f"locust did not finish within {timeout:.0f} s (run time {config.duration}): killed"
+        ) from err
     json_path = out.with_suffix(".json")
     if not json_path.is_file():
         raise LoadTestError(

@@ -29,12 +29,21 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str) -> None:
-    """Route the root logger (and uvicorn's) through the JSON formatter."""
+    """Route the root logger (and uvicorn's) through the JSON formatter; no access log.
+
+    One line per request would cost throughput and bury the lines that matter
+    (a failing prediction log, a model that did not load); the metrics count
+    requests instead. uvicorn decides per connection whether to log access from
+    whether its logger has handlers, so that logger gets none and no parent.
+    """
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False

@@ -48,12 +48,35 @@ class ServiceMetrics:
             buckets=SCORE_BUCKETS,
             registry=self.registry,
         )
+        self.predictions = Counter(
+            "predictions",
+            "Rows scored and answered (a batch counts each row).",
+            registry=self.registry,
+        )
+        self.log_records = Counter(
+            "prediction_log_records",
+            "Prediction-log records by outcome: written, or dropped (disk full, read-only, "
+            "writer behind); predictions are answered either way.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("written", "dropped"):
+            self.log_records.labels(outcome)  # both series exist from the start
+        self.in_flight = Gauge(
+            "http_requests_in_flight",
+            "Requests being served right now (beyond the cap they get 503).",
+            registry=self.registry,
+        )
         self.model_info = Gauge(
             "model_info",
             "The model being served (value is always 1).",
             ["model_version", "contract"],
             registry=self.registry,
         )
+
+    def count_log(self, outcome: str, count: int) -> None:
+        """Counter callback of the prediction log (called from its writer thread too)."""
+        self.log_records.labels(outcome).inc(count)
 
 
 class MetricsMiddleware:

@@ -22,20 +22,33 @@ def typed_row(raw: dict[str, str], contract: DataContract) -> dict[str, Any]:
         row[contract.id_column] = raw[contract.id_column]
     for column, spec in contract.numeric.items():
         text = raw[column]
-        row[column] = None if text in spec.missing_values or text == "" else float(text)
+        if text in spec.missing_values or text == "":
+            row[column] = None
+        else:
+            row[column] = int(float(text)) if spec.dtype == "int" else float(text)
     for column, cat in contract.categorical.items():
         row[column] = int(raw[column]) if cat.dtype == "int" else raw[column]
     return row
+
+
+def _records(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        records = list(csv.DictReader(handle))
+    if not records:
+        raise ValueError(f"{path} has no rows to build requests from")
+    return records
+
+
+def all_rows(path: Path, contract: DataContract) -> list[dict[str, Any]]:
+    """Every row of the file, typed: traffic drawn from it looks like the training data."""
+    return [typed_row(record, contract) for record in _records(path)]
 
 
 def sample_rows(
     path: Path, contract: DataContract, count: int, seed: int = 0
 ) -> list[dict[str, Any]]:
     """`count` rows drawn (seeded, with replacement if needed) from the file."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        records = list(csv.DictReader(handle))
-    if not records:
-        raise ValueError(f"{path} has no rows to build requests from")
+    records = _records(path)
     rng = random.Random(seed)
     picked = rng.sample(records, count) if count <= len(records) else rng.choices(records, k=count)
     return [typed_row(record, contract) for record in picked]

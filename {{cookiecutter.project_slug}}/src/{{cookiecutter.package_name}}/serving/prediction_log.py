@@ -1,62 +1,333 @@
-"""Append sampled predictions to the prediction log that `drift` reads.
+"""Write sampled predictions to the prediction log without ever failing or slowing a prediction.
 
-The record format is `layout.PredictionRecord` (shared with the reader in
-monitoring); this module only decides what is kept and appends it.
+A request only samples and enqueues (`submit`: no I/O, no lock held for I/O);
+one background thread formats and appends the records. When the queue is full
+or the disk refuses the write (full, read-only, no permission, folder gone),
+records are dropped and counted (`prediction_log_records_total{outcome="dropped"}`),
+one warning is logged per outage, and writing resumes by itself as soon as a
+write succeeds again.
+
+Each process writes its own files, so blue, green, a load-test service and
+several uvicorn workers never interleave lines in one file:
+
+    <dir>/<host>-<pid>-<start>-<random>-<n>.jsonl     a new file every `max_file_bytes`
+
+and at most `keep_files` files stay in the folder (the oldest go first; a
+process whose file was removed opens a new one). The reader
+(`monitoring.prediction_log`) reads them all. With the folder "-" records go
+to standard output, one JSON object per line (the container's log driver
+keeps them). The record format is `layout.PredictionRecord`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import logging
+import os
+import queue
 import random
+import secrets
+import socket
+import sys
 import threading
-from collections.abc import Mapping
-from datetime import datetime
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..layout import FeatureValue, PredictionRecord, utc_timestamp
+from ..contract.pii import PiiMode, redact
+from ..layout import PREDICTION_LOG_SUFFIX, FeatureValue, PredictionRecord, utc_timestamp
+from ..settings import STDOUT
+
+logger = logging.getLogger(__name__)
+
+BATCH = 512  # records per write: one system call for many predictions
+IDLE_SECONDS = 0.2  # how long the writer waits for more records before writing what it has
+WARN_INTERVAL_SECONDS = 60.0  # at most one "cannot write" warning a minute
 
 
-class PredictionLogWriter:
-    """Append a sample of predictions to a JSON Lines file; safe to share between threads.
+@dataclass(frozen=True)
+class LogPolicy:
+    """What is kept, where, and how much."""
 
-    Sampling keeps the log small under heavy traffic while staying an unbiased
-    picture of the inputs: each prediction is kept with probability
-    `sample_rate`. The file is opened in append mode for every record, so a
-    rotated (moved) log is recreated and several worker processes can append to
-    the same file, each line going out in a single write.
-    """
+    directory: Path  # STDOUT ("-") writes to standard output
+    sample_rate: float = 1.0
+    max_file_bytes: int = 16 * 1024 * 1024
+    keep_files: int = 20
+    queue_size: int = 10_000
+    pii_columns: tuple[str, ...] = ()  # feature columns
+    id_personal: bool = True  # the id is hashed or dropped like a personal feature
+    pii_mode: PiiMode = "hash"
+    pii_key: str = ""
 
-    def __init__(self, path: Path, sample_rate: float = 1.0, seed: int | None = None) -> None:
-        """Prepare a writer; nothing is created until the first record is kept."""
-        if not 0.0 <= sample_rate <= 1.0:
-            raise ValueError(f"sample_rate must be in [0, 1], got {sample_rate}")
-        self.path = path
-        self.sample_rate = sample_rate
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.sample_rate <= 1.0:
+            raise ValueError(f"sample_rate must be in [0, 1], got {self.sample_rate}")
+
+
+Counter = Callable[[str, int], None]  # (outcome, count): "written" or "dropped"
+
+
+def _no_count(outcome: str, count: int) -> None:
+    """Default counter: nothing to record."""
+
+
+def process_tag() -> str:
+    """Names one writer's files: host, pid, start time and a random part (unique everywhere)."""
+    host = "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname())[:40]
+    started = time.strftime("%Y%m%dT%H%M%S")
+    return f"{host or 'host'}-{os.getpid()}-{started}-{secrets.token_hex(3)}"
+
+
+class _Files:
+    """The writer thread's open file: rotation, retention, and removal by another process."""
+
+    def __init__(self, policy: LogPolicy) -> None:
+        self.policy = policy
+        self.tag = process_tag()
+        self.sequence = 0
+        self.fd: int | None = None
+        self.size = 0
+        self.path: Path | None = None
+
+    def _open(self) -> int:
+        """The current file again (after a failed write), or the next one when it is full or gone.
+
+        A failed write never starts a new file: on a full disk that would leave a trail
+        of empty files, and retention would then delete the ones holding records.
+        """
+        self.close()
+        self.policy.directory.mkdir(parents=True, exist_ok=True)
+        if self.path is not None and self.size < self.policy.max_file_bytes:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            except FileNotFoundError:
+                pass  # removed (by retention elsewhere): start the next file
+            else:
+                self.fd, self.size = fd, os.fstat(fd).st_size
+                return fd
+        self.sequence += 1
+        path = self.policy.directory / f"{self.tag}-{self.sequence:04d}{PREDICTION_LOG_SUFFIX}"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.fd, self.path, self.size = fd, path, os.fstat(fd).st_size
+        self._prune()
+        return fd
+
+    def _prune(self) -> None:
+        """Keep the newest `keep_files` log files of the folder (this one always)."""
+        try:
+            files = [p for p in self.policy.directory.glob(f"*{PREDICTION_LOG_SUFFIX}")]
+            files.sort(key=lambda p: p.stat().st_mtime)
+        except OSError:
+            return  # a file vanished while listing: next rotation tries again
+        for old in files[: max(0, len(files) - self.policy.keep_files)]:
+            if old != self.path:
+                with contextlib.suppress(OSError):
+                    old.unlink()
+
+    def write(self, data: bytes) -> None:
+        """Append `data` whole, or leave the file as it was (OSError raised)."""
+        fd = self.fd
+        if fd is not None and os.fstat(fd).st_nlink == 0:  # removed by another's retention
+            self.close()
+            fd, self.path = None, None
+        if fd is None or self.size >= self.policy.max_file_bytes:
+            fd = self._open()  # first write, after a failure, or the file is full
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, self.size)  # no torn line: a reader sees whole records only
+            self.close()
+            raise
+        self.size += len(data)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = None
+
+
+class PredictionLog:
+    """Sample, redact and append predictions from a background thread; never raises."""
+
+    def __init__(
+        self, policy: LogPolicy, *, count: Counter = _no_count, seed: int | None = None
+    ) -> None:
+        """Prepare the queue; `start` launches the writer (`close` stops it)."""
+        self.policy = policy
+        self._count = count
         self._random = random.Random(seed)
-        self._lock = threading.Lock()
+        self._queue: queue.Queue[PredictionRecord | None] = queue.Queue(policy.queue_size)
+        self._files = None if policy.directory == STDOUT else _Files(policy)
+        self._thread: threading.Thread | None = None
+        self._failing: str | None = None  # the error of the current outage, if any
+        self._warned_at = -WARN_INTERVAL_SECONDS
+        self._dropped_in_outage = 0
+        self._full_warned = False
+        self.written = 0
+        self.dropped = 0
 
-    def log(
+    def count_with(self, count: Counter) -> None:
+        """Report written and dropped records to `count` (the service's metrics)."""
+        self._count = count
+
+    # -- the request side: must never block or raise ------------------------------------------
+
+    def submit(
         self,
         features: Mapping[str, FeatureValue],
         score: float,
         model_version: str,
         *,
         record_id: str | None = None,
-        outcome: str | None = None,
-        moment: datetime | None = None,
     ) -> bool:
-        """Record one prediction if it is sampled; returns whether it was written."""
-        with self._lock:
-            if self.sample_rate < 1.0 and self._random.random() >= self.sample_rate:
-                return False
-            record = PredictionRecord(
-                ts=utc_timestamp(moment),
-                model_version=model_version,
-                features=features,
-                score=float(score),
-                id=record_id,
-                outcome=outcome,
+        """Queue one prediction if it is sampled; False when not sampled or dropped."""
+        rate = self.policy.sample_rate
+        if rate <= 0.0 or (rate < 1.0 and self._random.random() >= rate):
+            return False
+        try:
+            record = self._record(features, score, model_version, record_id)
+            self._queue.put_nowait(record)
+        except queue.Full:
+            self._drop(1, "the writer is behind (queue full)")
+            return False
+        except (ValueError, TypeError) as err:  # a record the format refuses: never a 500
+            self._drop(1, f"unloggable record: {err}")
+            return False
+        return True
+
+    def _record(
+        self,
+        features: Mapping[str, FeatureValue],
+        score: float,
+        model_version: str,
+        record_id: str | None,
+    ) -> PredictionRecord:
+        policy = self.policy
+        kept = redact(features, policy.pii_columns, policy.pii_mode, policy.pii_key)
+        if record_id is not None and policy.id_personal:
+            record_id = redact({"id": record_id}, ["id"], policy.pii_mode, policy.pii_key).get("id")
+        return PredictionRecord(
+            ts=utc_timestamp(),
+            model_version=model_version,
+            features=kept,
+            score=float(score),
+            id=record_id,
+        )
+
+    def _drop(self, count: int, reason: str) -> None:
+        self.dropped += count
+        self._count("dropped", count)
+        if reason.startswith("the writer is behind"):
+            if not self._full_warned:
+                self._full_warned = True
+                logger.warning(
+                    "prediction log: dropping records: %s; predictions are still served, "
+                    'drops are counted in prediction_log_records_total{outcome="dropped"}',
+                    reason,
+                )
+            return
+        if self._failing is None:
+            self._failing = reason
+            now = time.monotonic()
+            if now - self._warned_at >= WARN_INTERVAL_SECONDS:  # a disk on the edge flaps
+                self._warned_at = now
+                logger.warning(
+                    "prediction log: cannot write (%s); predictions are still served, dropped "
+                    'records are counted in prediction_log_records_total{outcome="dropped"}, '
+                    "writing resumes by itself",
+                    reason,
+                )
+        self._dropped_in_outage += count
+
+    # -- the writer thread -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Launch the writer thread (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
+            self._thread.start()
+
+    def flush(self) -> None:
+        """Wait until every queued record is written or dropped (the writer must run)."""
+        if self._thread is not None:
+            self._queue.join()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued, then stop the writer (at shutdown)."""
+        if self._thread is None:
+            return
+        with contextlib.suppress(queue.Full):
+            self._queue.put(None, timeout=timeout)
+        self._thread.join(timeout)
+        self._thread = None
+        if self._files is not None:
+            self._files.close()
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            batch: list[PredictionRecord] = []
+            taken = 0
+            try:
+                item = self._queue.get(timeout=IDLE_SECONDS)
+                taken += 1
+                while True:
+                    if item is None:
+                        stop = True
+                        break
+                    batch.append(item)
+                    if len(batch) >= BATCH:
+                        break
+                    item = self._queue.get_nowait()
+                    taken += 1
+            except queue.Empty:
+                pass
+            if batch:
+                self._write(batch)
+            for _ in range(taken):
+                self._queue.task_done()
+
+    def _write(self, batch: list[PredictionRecord]) -> None:
+        files = self._files
+        data = "".join(record.to_json() + "\n" for record in batch).encode("utf-8")
+        try:
+            if files is None:
+                _write_stdout(data)
+            else:
+                files.write(data)
+        except OSError as err:
+            self._drop(len(batch), _describe(err, files))
+            return
+        except Exception as err:  # the writer thread must survive anything
+            self._drop(len(batch), f"{type(err).__name__}: {err}")
+            return
+        self.written += len(batch)
+        self._count("written", len(batch))
+        self._full_warned = False
+        if self._failing is not None:
+            logger.info(
+                "prediction log: writing again after %d dropped records (%s)",
+                self._dropped_in_outage,
+                self._failing,
             )
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(record.to_json() + "\n")
-            return True
+            self._failing, self._dropped_in_outage = None, 0
+
+
+def _write_stdout(data: bytes) -> None:
+    view = memoryview(data)
+    fd = sys.stdout.fileno()
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _describe(err: OSError, files: _Files | None) -> str:
+    where = files.policy.directory if files is not None else "standard output"
+    name = errno.errorcode.get(err.errno or 0, "error")
+    return f"{where}: {name} {err.strerror or err}"

@@ -2,6 +2,11 @@
 
 Used by the load test, the smoke checks and the local blue/green platform: the
 service is always exercised as users run it, over HTTP, never in-process.
+
+Child processes (the service, the load generator) get a scrubbed environment:
+what a Python process needs to run plus the project's own `MLOPS_*` settings,
+never the caller's cloud or CI credentials (AWS keys, GitHub tokens), which a
+service or a load test has no business holding.
 """
 
 from __future__ import annotations
@@ -17,6 +22,26 @@ from typing import IO
 from ..errors import ServiceStartError
 from ..probes import NotReadyError, poll_until
 from ..settings import PACKAGE_NAME
+
+# What a child process may inherit: names, then prefixes. Everything else is dropped.
+INHERITED = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+     "SHELL", "VIRTUAL_ENV", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"}
+)  # fmt: skip
+INHERITED_PREFIXES = ("LC_", "PYTHON", "MLOPS_")
+# Secrets among the project's own settings that a service never needs.
+WITHHELD = frozenset({"MLOPS_SLACK_WEBHOOK_URL", "MLOPS_GITHUB_ISSUE_REPO"})
+
+
+def scrubbed_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment minus credentials, plus `extra`."""
+    kept = {
+        name: value
+        for name, value in os.environ.items()
+        if (name in INHERITED or name.startswith(INHERITED_PREFIXES)) and name not in WITHHELD
+    }
+    kept.update(extra or {})
+    return kept
 
 
 @dataclass
@@ -52,6 +77,7 @@ def start_service(
     model_dir: Path | None = None,
     *,
     detach: bool = False,
+    workers: int = 1,
 ) -> ServiceProcess:
     """Launch `<package> serve` on 127.0.0.1:`port`; output goes to `log_path`.
 
@@ -60,8 +86,7 @@ def start_service(
     with the deploy command).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    environment = dict(os.environ)
-    environment.update(env or {})
+    environment = scrubbed_environment(env)
     environment["MLOPS_PROJECT_DIR"] = str(project_dir)
     if model_dir is not None:
         environment["MLOPS_MODEL_DIR"] = str(model_dir)
@@ -74,6 +99,7 @@ def start_service(
         "127.0.0.1",
         "--port",
         str(port),
+        *(["--workers", str(workers)] if workers > 1 else []),
     ]
     handle: IO[bytes] = log_path.open("ab")
     try:

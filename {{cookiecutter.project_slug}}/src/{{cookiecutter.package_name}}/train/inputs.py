@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..contract.datasets import fingerprint, read_raw, to_typed
+from ..contract.datasets import DataLimits, fingerprint, read_raw, to_typed, training_memory
 from ..contract.model import DataContract, load_contract, training_data_path
+from ..errors import TrainingDataError
 from ..settings import Settings
 from .config import TrainingConfig, check_against_contract, load_training_config
 from .tables import metrics_table, slices_table
@@ -36,11 +37,34 @@ def load_configs(settings: Settings) -> tuple[DataContract, TrainingConfig]:
     return contract, config
 
 
+def check_memory_budget(settings: Settings) -> str:
+    """Refuse data that training could not hold in its memory budget; else say what it needs.
+
+    Raises:
+        TrainingDataError: the estimate is over the budget (nothing was read).
+        DataFileError: the file is absent or over the size limit.
+    """
+    path = training_data_path(settings, load_contract(settings.contract_path))
+    needed, basis = training_memory(path, DataLimits.from_settings(settings))
+    budget, source = settings.train_memory_bytes
+    mib = 1024 * 1024
+    if needed > budget:
+        raise TrainingDataError(
+            f"training on {path} needs about {needed / mib:,.0f} MiB of memory ({basis}), "
+            f"over the budget of {budget / mib:,.0f} MiB ({source}): train on a sample, "
+            "or raise the budget on a machine that has the memory"
+        )
+    return (
+        f"memory budget {budget / mib:,.0f} MiB ({source}); "
+        f"this data needs about {needed / mib:,.0f} MiB ({basis})"
+    )
+
+
 def load_inputs(settings: Settings) -> Inputs:
     """Contract, config and the typed training data."""
     contract, config = load_configs(settings)
     data_path = training_data_path(settings, contract)
-    frame = to_typed(read_raw(data_path), contract)
+    frame = to_typed(read_raw(data_path, DataLimits.from_settings(settings)), contract)
     return Inputs(contract=contract, config=config, data_path=data_path, frame=frame)
 
 

@@ -29,7 +29,14 @@ from ..layout import (
 from ..settings import Settings
 from ..validation.service import validate_project_data
 from . import metrics_file, model_store, onnx_export, plots, tracking, training
-from .inputs import Inputs, Progress, data_fingerprint, load_inputs, print_evaluation
+from .inputs import (
+    Inputs,
+    Progress,
+    check_memory_budget,
+    data_fingerprint,
+    load_inputs,
+    print_evaluation,
+)
 from .latency import LATENCY_CALLS, measure_latency
 from .metrics import SliceTable
 
@@ -106,6 +113,7 @@ def _run_params(inputs: Inputs, trained: training.TrainedModel, data_sha256: str
 def run_train(settings: Settings) -> ModelMetadata:
     """Run the whole training step and return the metadata written next to the model."""
     progress = Progress("train")
+    print(f"[train] {check_memory_budget(settings)}", flush=True)
     with progress.step("validate the data (contract and rules, Great Expectations)"):
         # Same code and message as `validate`: bad data stops here, before
         # anything is fitted, written or logged to MLflow.

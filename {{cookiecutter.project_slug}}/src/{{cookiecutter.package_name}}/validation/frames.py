@@ -43,7 +43,9 @@ def file_view(raw: pd.DataFrame, contract: DataContract) -> pd.DataFrame:
     columns: dict[str, pd.Series] = {}
     for name in raw.columns:
         column = raw[name]
-        if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+        if pd.api.types.is_string_dtype(column.dtype) and (
+            column.dtype != object or pd.api.types.infer_dtype(column, skipna=True) == "string"
+        ):
             text = column.astype(object)  # a text column (every CSV column): keep as is
         else:
             text = column.astype(object).map(_as_text)  # typed (Parquet) or mixed values

@@ -75,6 +75,8 @@ class ValidationOutcome:
         setup_seconds: time spent loading GX and building the suites (first file only).
         id_column: the contract's id column when the file has it (names offending rows).
         contract: the contract's name, version and fingerprint.
+        chunks: how many chunks the file was validated in (1: all at once).
+        stopped_at: rows read when reading stopped at the contract's row maximum.
     """
 
     source: str
@@ -85,6 +87,8 @@ class ValidationOutcome:
     id_column: str | None
     contract: str
     setup_seconds: float = 0.0
+    chunks: int = 1
+    stopped_at: int | None = None
 
     @property
     def success(self) -> bool:
@@ -104,17 +108,23 @@ class ValidationOutcome:
     def summary_line(self) -> str:
         """One line for a passing file: how many checks, rows, how long."""
         setup = f" (+{self.setup_seconds:.1f} s loading GX)" if self.setup_seconds >= 0.05 else ""
+        chunks = f" in {self.chunks} chunks" if self.chunks > 1 else ""
         return (
             f"data validation passed: {len(self.results)} checks on {self.source} "
-            f"({self.rows:,} rows, {self.columns} columns) in {self.seconds:.1f} s{setup}"
+            f"({self.rows:,} rows, {self.columns} columns){chunks} in {self.seconds:.1f} s{setup}"
         )
 
     def failure_table(self) -> str:
         """The failed checks as a text table; the message of `DataValidationError`."""
         skipped = f"; {len(self.skipped)} skipped (missing columns)" if self.skipped else ""
+        read = (
+            f"stopped reading after {self.stopped_at:,} rows: more than the contract allows"
+            if self.stopped_at is not None
+            else f"{self.rows:,} rows"
+        )
         head = (
             f"data validation failed: {len(self.failures)} of {len(self.results)} checks "
-            f"failed{skipped} on {self.source} ({self.rows:,} rows, {self.columns} columns)"
+            f"failed{skipped} on {self.source} ({read}, {self.columns} columns)"
         )
         who = f"offending rows ({self.id_column})" if self.id_column else "offending rows"
         rows = [("column", "rule", "observed", who)]

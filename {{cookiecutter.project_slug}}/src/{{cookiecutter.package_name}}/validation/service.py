@@ -2,12 +2,17 @@
 
 This is the one entry point for the `validate` command, for training (which
 must refuse data that fails, with the same message) and for the data tests.
-Unreadable files stop at `io.datasets.read_raw` with a `DataFileError`
-before GX is even imported.
+Unreadable files stop at `contract.datasets` with a `DataFileError` before GX
+is even imported; so do files over the size limit and lines over the line
+limit. Files are read `chunk_rows` rows at a time (`contract.datasets.read_chunks`)
+and each chunk is validated as it comes, so memory stays bounded whatever the
+file's size (`chunks.py` combines the results); reading stops as soon as the
+file has more rows than the contract's `rows.max`.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,19 +20,18 @@ from typing import Any
 
 import pandas as pd
 
-from ..contract.datasets import fields_per_line, read_raw
+from ..contract.datasets import DataLimits, read_chunks
 from ..contract.model import DataContract, load_contract, training_data_path
 from ..errors import DataValidationError
 from ..layout import DATA_DOCS_DIR, DATA_VALIDATION_HTML, DATA_VALIDATION_JSON
 from ..settings import Settings
-from .engine import GxEngine
+from .chunks import UNIQUE, ChunkedResults, id_hashes
+from .engine import KEEP_EXAMPLES, GxEngine
 from .frames import derived_view, file_view
 from .outcome import ValidationOutcome, interpret
-from .plan import Check, build_plan
+from .plan import Check, Stage, build_plan
 from .report import write_html, write_json
 from .rules import DataRules, load_rules
-
-PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
 @dataclass(frozen=True)
@@ -101,12 +105,100 @@ class DataValidator:
         )
         return Validation(outcome, run.documents)
 
-    def validate_path(self, path: Path) -> Validation:
-        """Read and validate a CSV or Parquet file (raises `DataFileError` if unreadable)."""
+    def validate_path(self, path: Path, limits: DataLimits | None = None) -> Validation:
+        """Read and validate a CSV or Parquet file, chunk by chunk.
+
+        Raises:
+            DataFileError: the file is unreadable, over the size limit or has a line
+                over the line limit.
+        """
         started = time.perf_counter()
-        raw = read_raw(path)
-        fields = None if path.suffix.lower() in PARQUET_SUFFIXES else fields_per_line(path)
-        return self.validate_frame(raw, source=_shown(path), fields=fields, started=started)
+        limits = limits or DataLimits()
+        chunks = read_chunks(path, limits)
+        first = next(chunks)
+        second = next(chunks, None)
+        high = self.contract.rows.max
+        if second is None and (high is None or len(first.frame) <= high):
+            return self.validate_frame(
+                first.frame, source=_shown(path), fields=first.fields, started=started
+            )
+        return self._validate_chunks(path, [first, second], chunks, limits, started)
+
+    def _validate_chunks(
+        self,
+        path: Path,
+        head: list[Any],
+        rest: Any,
+        limits: DataLimits,
+        started: float,
+    ) -> Validation:
+        setup = time.perf_counter()
+        engine = self.engine
+        setup = time.perf_counter() - setup
+        combined = ChunkedResults(self.plan)
+        high = self.contract.rows.max
+        file_columns: list[str] = []
+        documents: dict[str, Any] = {}
+        id_column: str | None = None
+        for chunk in itertools.chain(head, rest):
+            if chunk is None:
+                break
+            raw = chunk.frame
+            file_columns = [str(c) for c in raw.columns]
+            text = file_view(raw, self.contract)
+            derived = derived_view(raw, text, self.contract, self.rules, chunk.fields)
+            id_column = self.contract.id_column if self.contract.id_column in text.columns else None
+            views: dict[Stage, pd.DataFrame] = {"file": text, "derived": derived}
+            run = engine.run(views, id_column, Path(path).name)
+            documents = documents or run.documents
+            combined.add(run.by_check, views, len(raw))
+            if high is not None and combined.rows > high:
+                combined.stopped_at = combined.rows  # the row check fails: no need to read on
+                break
+        missing = {c for c in self.contract.columns if c not in file_columns}
+        results = []
+        for check in self.plan:
+            examples = self._duplicate_examples(path, check, combined, limits)
+            results.append(interpret(check, combined.result(check, examples), missing, id_column))
+        contract = self.contract
+        outcome = ValidationOutcome(
+            source=_shown(path),
+            rows=combined.rows,
+            columns=len(file_columns),
+            results=tuple(results),
+            seconds=time.perf_counter() - started - setup,
+            setup_seconds=setup,
+            id_column=id_column,
+            contract=f"{contract.name} v{contract.version} ({contract.fingerprint()})",
+            chunks=combined.chunks,
+            stopped_at=combined.stopped_at,
+        )
+        documents = {
+            "note": f"Great Expectations' documents of the first of {combined.chunks} chunks "
+            f"({limits.chunk_rows:,} rows each); the verdict covers every chunk",
+            **documents,
+        }
+        return Validation(outcome, documents)
+
+    def _duplicate_examples(
+        self, path: Path, check: Check, combined: ChunkedResults, limits: DataLimits
+    ) -> list[Any]:
+        """A few ids that occur more than once in the file: a second pass, on failure only."""
+        if check.expectation != UNIQUE:
+            return []
+        duplicated = combined.duplicated(check)
+        column = check.kwargs["column"]
+        found: list[Any] = []
+        if not duplicated:
+            return found
+        for chunk in read_chunks(path, limits):
+            values = chunk.frame[column].dropna().astype(str)
+            for value, digest in zip(values, id_hashes(values), strict=True):
+                if int(digest) in duplicated and value not in found:
+                    found.append(value)
+                    if len(found) >= KEEP_EXAMPLES:
+                        return found
+        return found
 
     def write_reports(self, validation: Validation, reports_dir: Path) -> list[Path]:
         """Write the JSON result, GX Data Docs and the offline HTML page; return their paths."""
@@ -136,6 +228,7 @@ def validate_file(
     *,
     validator: DataValidator | None = None,
     reports_dir: Path | None = None,
+    limits: DataLimits | None = None,
 ) -> ValidationOutcome:
     """Validate a file and refuse it when a check fails: the guard before training.
 
@@ -145,6 +238,7 @@ def validate_file(
         rules: the cross-column rules.
         validator: a validator to reuse (its engine is the slow part to build).
         reports_dir: where to write the JSON, HTML and Data Docs reports; None writes none.
+        limits: size, line and chunk limits (default: `DataLimits()`).
 
     Raises:
         DataFileError: the file cannot be read as a table.
@@ -154,7 +248,7 @@ def validate_file(
     validator = validator or DataValidator(contract, rules)
     if (validator.contract, validator.rules) != (contract, rules):
         raise ValueError("the validator was built for another contract or rule set")
-    validation = validator.validate_path(path)
+    validation = validator.validate_path(path, limits)
     report = ""
     if reports_dir is not None:
         html = validator.write_reports(validation, reports_dir)[0]
@@ -190,4 +284,5 @@ def validate_project_data(
         validator.rules,
         validator=validator,
         reports_dir=settings.reports_dir,
+        limits=DataLimits.from_settings(settings),
     )
