@@ -396,7 +396,7 @@ def create_app(
 
 
 def model_card_handler(model_card: Path | None) -> Callable[[], Awaitable[Response]]:
-    """GET /model-card: the card `make model-card` put in the model folder (baked into the image)."""
+    """GET /model-card: the card `make model-card` left in the model folder (in the image)."""
 
     async def card() -> Response:
         if model_card is None or not model_card.is_file():
