@@ -47,6 +47,8 @@ CONTEXT_ALLOWED = {
     "config/data_contract.yaml",
     "models/current/model.onnx",
     "models/current/metadata.json",
+    "models/current/model_card.md",  # `make model-card`: baked in, served at /model-card
+    "models/current/model_card.html",
 }
 
 

@@ -26,6 +26,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("MLOPS_PREDICTION_LOG_DIR")
     project = scratch_project(tmp_path)
     install_model(project)
+    monkeypatch.setenv("MLOPS_PREDICTION_LOG_DIR", str(project / "logs" / "predictions"))
     return project
 
 
@@ -41,7 +42,7 @@ def test_new_labelled_rows_are_appended_once_and_pass_the_contract(
     before = data_rows(project)
     rows = resample(raw_sample(), 300, seed=11).reset_index(drop=True)
     rows[id_column] = [f"NEW-{i:04d}" for i in range(200)] + list(before[id_column][:100])
-    write_log(project / "logs" / "predictions" / "a.jsonl", rows, outcomes=True)
+    write_log(project / "logs" / "predictions" / "recent.jsonl", rows, outcomes=True)
     outputs = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     monkeypatch.setenv("MLOPS_DRIFT_FAIL_ON_DRIFT", "false")
@@ -64,7 +65,9 @@ def test_without_outcomes_the_data_stays_as_is(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = data_rows(project)
-    write_log(project / "logs" / "predictions" / "a.jsonl", resample(raw_sample(), 300, seed=12))
+    write_log(
+        project / "logs" / "predictions" / "recent.jsonl", resample(raw_sample(), 300, seed=12)
+    )
     run(project, "drift")
     assert not (project / "reports" / RECENT_LABELLED_CSV).exists()
     assert run(project, "append-recent") == 0

@@ -83,12 +83,6 @@ def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _append_recent(args: argparse.Namespace, settings: Settings) -> int:
-    from .steps import run_append_recent
-
-    return run_append_recent(settings)
-
-
 def _summary(args: argparse.Namespace, settings: Settings) -> int:
     from .steps import run_summary
 
@@ -97,6 +91,12 @@ def _summary(args: argparse.Namespace, settings: Settings) -> int:
 
 def _no_arguments(parser: argparse.ArgumentParser) -> None:
     """`summary` takes none."""
+
+
+def _append_recent(args: argparse.Namespace, settings: Settings) -> int:
+    from .steps import run_append_recent
+
+    return run_append_recent(settings)
 
 
 COMMANDS = (

@@ -259,7 +259,11 @@ def run_drift(
     contract = load_contract(settings.contract_path)
     result, recent = check_drift_and_current(settings, reference, current, labels)
     paths = write_reports(result, settings.reports_dir)
+    # The fallback resample is the training data itself: nothing new to learn from.
+    from_recent_data = current is not None or has_records(settings.prediction_log_dir)
     labelled = labelled_table(recent, contract)
+    if not from_recent_data:
+        labelled = labelled.iloc[:0]
     target = settings.reports_dir / RECENT_LABELLED_CSV
     target.unlink(missing_ok=True)
     if len(labelled):

@@ -66,11 +66,11 @@ ROUTES = frozenset(
     {
         "/predict",
         "/predict/batch",
+        "/model-card",
         "/health",
         "/ready",
         "/version",
         "/metrics",
-        "/model-card",
         "/docs",
         "/openapi.json",
     }
@@ -437,7 +437,13 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     _prediction_routes(app, state, max_batch_rows, max_in_flight)
     _probe_routes(app, state)
-    _model_card_route(app, model_card)
+    app.add_api_route(
+        "/model-card",
+        model_card_handler(model_card),
+        methods=["GET"],
+        summary="The model card (HTML)",
+        response_class=HTMLResponse,
+    )
     if exposure.metrics and on_api_port:
         app.add_api_route(
             "/version", version_handler(state), methods=["GET"], summary="What is running"
@@ -458,15 +464,16 @@ def create_app(
     return app
 
 
-def _model_card_route(app: FastAPI, model_card: Path | None) -> None:
-    """GET /model-card: the model card baked in beside the model (`make model-card`)."""
+def model_card_handler(model_card: Path | None) -> Callable[[], Awaitable[Response]]:
+    """GET /model-card: the card `make model-card` left in the model folder (in the image)."""
 
-    @app.get("/model-card", summary="The model card (HTML)", response_class=HTMLResponse)
     async def card() -> Response:
         if model_card is None or not model_card.is_file():
             detail = "no model card in the model folder: run `make model-card` before `make image`"
             return JSONResponse({"detail": detail}, status_code=404)
         return HTMLResponse(model_card.read_text(encoding="utf-8"))
+
+    return card
 
 
 def version_handler(state: ServiceState) -> Callable[[], Awaitable[dict[str, Any]]]:
