@@ -1,10 +1,11 @@
 """Validating a file chunk by chunk gives the verdict of validating it whole.
 
 The configured data is validated at once (one chunk) and in three chunks (their
-size follows the data's row count), clean and with corruptions placed in different chunks (an id repeated
-across chunks, a value outside a categorical column's list late in the file, a
-short line); every check must agree on its status and on how many rows broke
-it. Columns are picked from the contract, so the test follows the project's data.
+size follows the data's row count), clean and with corruptions placed in
+different chunks (an id repeated across chunks, a value outside a categorical
+column's list late in the file, a short line); every check must agree on its
+status and on how many rows broke it. Columns are picked from the contract, so
+the test follows the project's data.
 """
 
 from __future__ import annotations
