@@ -1,10 +1,11 @@
 """Validating a file chunk by chunk gives the verdict of validating it whole.
 
-The configured data is validated at once (one chunk) and in chunks of 3,000
-rows, clean and with corruptions placed in different chunks (an id repeated
-across chunks, a value outside a categorical column's list late in the file, a
-short line); every check must agree on its status and on how many rows broke
-it. Columns are picked from the contract, so the test follows the project's data.
+The configured data is validated at once (one chunk) and in three chunks (their
+size follows the data's row count), clean and with corruptions placed in
+different chunks (an id repeated across chunks, a value outside a categorical
+column's list late in the file, a short line); every check must agree on its
+status and on how many rows broke it. Columns are picked from the contract, so
+the test follows the project's data.
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ from {{ cookiecutter.package_name }}.validation.service import DataValidator, pr
 
 from ..conftest import SAMPLE, SETTINGS, contract
 
-SMALL_CHUNKS = DataLimits(chunk_rows=3000)
+
+def _data_rows() -> int:
+    with SAMPLE.open(newline="", encoding="utf-8") as handle:
+        return sum(1 for _ in csv.reader(handle)) - 1
+
+
+ROWS = _data_rows()
+CHUNK = -(-ROWS // 3)  # three chunks, whatever the data's size
+SMALL_CHUNKS = DataLimits(chunk_rows=CHUNK)
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +45,13 @@ def corrupted(tmp_path: Path) -> tuple[Path, set[str]]:
     with SAMPLE.open(newline="", encoding="utf-8") as handle:
         header, *rows = list(csv.reader(handle))
     broken = {"lines:complete"}
-    rows[2500] = rows[2500][:5]  # a short line in chunk 1
+    first, last = CHUNK // 2, min(len(rows) - 1, 2 * CHUNK + CHUNK // 2)
+    rows[first] = rows[first][:5]  # a short line in chunk 1
     category = next(iter(spec.categorical))
-    rows[6500][header.index(category)] = "not one of the listed values"  # chunk 3
+    rows[last][header.index(category)] = "not one of the listed values"  # chunk 3
     broken.add(f"{category}:allowed")
     if spec.id_column:  # the first row's id again, in chunk 3
-        rows[6000][header.index(spec.id_column)] = rows[0][header.index(spec.id_column)]
+        rows[last - 1][header.index(spec.id_column)] = rows[0][header.index(spec.id_column)]
         broken.add(f"{spec.id_column}:unique")
     path = tmp_path / "corrupted.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -83,9 +93,9 @@ def test_reading_stops_once_the_file_has_more_rows_than_the_contract_allows(
     tmp_path: Path,
 ) -> None:
     spec = contract()
-    limited = spec.model_copy(update={"rows": Bounds(min=None, max=2500)})
+    limited = spec.model_copy(update={"rows": Bounds(min=None, max=CHUNK - 1)})
     validator = DataValidator(limited, load_rules(SETTINGS.data_rules_path, limited))
     outcome = validator.validate_path(SAMPLE, SMALL_CHUNKS).outcome
-    assert outcome.stopped_at == 3000  # one chunk read, the rest left unread
+    assert outcome.stopped_at == CHUNK  # one chunk read, the rest left unread
     assert [r.check.key for r in outcome.failures] == ["table:rows"]
-    assert "stopped reading after 3,000 rows" in outcome.failure_table()
+    assert f"stopped reading after {CHUNK:,} rows" in outcome.failure_table()
