@@ -183,17 +183,27 @@ def _start(client: Any, image: str, **environment: str) -> tuple[Any, str]:
     return container, url
 
 
-def _podman_exec(
-    built: Built, container_id: str, *command: str
-) -> subprocess.CompletedProcess[str]:
+def _podman(built: Built, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["podman", "exec", container_id, *command],
+        ["podman", *arguments],
         env=built.env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def _podman_exec(
+    built: Built, container_id: str, *command: str
+) -> subprocess.CompletedProcess[str]:
+    return _podman(built, "exec", container_id, *command)
+
+
+def _podman_state(built: Built, failed: subprocess.CompletedProcess[str]) -> str:
+    """What podman said, and every container it knows: a container that vanished shows here."""
+    listing = _podman(built, "ps", "--all", "--format", "{{.ID}} {{.Status}} {{.Names}}")
+    return f"{failed.stdout}{failed.stderr}\ncontainers now:\n{listing.stdout}"
 
 
 def _skopeo_inspect(env: dict[str, str], *args: str) -> Any:
@@ -335,14 +345,17 @@ class TestImage:
             request.start()
             time.sleep(1.0)  # the request is now inside its 3 s delay
             started = time.perf_counter()
-            container.stop(timeout=20)  # SIGTERM, then SIGKILL after 20 s
+            # `podman stop` as an orchestrator does: SIGTERM, then SIGKILL after 20 s.
+            stop = _podman(built, "stop", "--time", "20", container.id)
             stopped_in = time.perf_counter() - started
+            assert stop.returncode == 0, _podman_state(built, stop)
             request.join(timeout=30)
             assert answers and answers[0][0] == 200, answers
-            assert container.wait(timeout=10)["StatusCode"] == 0
+            exit_code = _podman(built, "inspect", "--format", "{{.State.ExitCode}}", container.id)
+            assert exit_code.stdout.strip() == "0", _podman_state(built, exit_code)
             assert 1.0 < stopped_in < 15, f"stop took {stopped_in:.1f} s"
         finally:
-            container.remove(force=True)
+            _podman(built, "rm", "--force", container.id)  # no error if already gone
 
     def test_image_batch_scores_a_mounted_csv_file(self, built: Built, docker_client: Any) -> None:
         """`docker run <image> predict`: the csv module reader, the same scores as locally."""

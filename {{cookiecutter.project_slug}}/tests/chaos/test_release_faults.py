@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.deploy.nginx import Nginx, NginxError, find_binary
+from {{ cookiecutter.package_name }}.deploy.nginx import Nginx, NginxError
 from {{ cookiecutter.package_name }}.deploy.processes import service_pids
 
 from ..deploy.conftest import ClientLoad, Deployer, listening, model_version_dir
@@ -131,7 +131,7 @@ def test_nginx_killed_during_validation_rolls_back_and_serves_blue(
 
 
 def test_a_config_nginx_rejects_never_replaces_the_live_one(deployer: Deployer) -> None:
-    nginx = Nginx(deployer.nginx_prefix, find_binary("nginx"))
+    nginx = Nginx(deployer.nginx_prefix, "nginx")  # the binary is found when first run
     live_config = nginx.conf.read_text()
     load = ClientLoad(deployer.production_port, threads=4)
     with load.running():

@@ -16,6 +16,13 @@ def deploy_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "deploy"
 
 
+def use_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """Point `deploy` at a config/deploy.yaml holding `text`."""
+    config = tmp_path / "deploy.yaml"
+    config.write_text(text)
+    monkeypatch.setenv("MLOPS_DEPLOY_CONFIG_PATH", str(config))
+
+
 def test_missing_model_is_one_clear_line(
     deploy_dir: Path, tmp_path: Path, project_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -51,9 +58,7 @@ def test_status_with_nothing_deployed_needs_no_nginx(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A fresh machine without nginx can still ask what is deployed (nothing)."""
-    config = tmp_path / "deploy.yaml"
-    config.write_text("local:\n  nginx: no-such-nginx-binary\n")
-    monkeypatch.setenv("MLOPS_DEPLOY_CONFIG_PATH", str(config))
+    use_config(tmp_path, monkeypatch, "local:\n  nginx: no-such-nginx-binary\n")
     assert main(["--project-dir", str(project_dir), "deploy", "status"]) == 0
     assert json.loads(capsys.readouterr().out)["live"] == "nothing"
 
@@ -71,8 +76,6 @@ def test_invalid_deploy_config_is_named(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = tmp_path / "deploy.yaml"
-    config.write_text("traffic:\n  steps: [10, 50]\n")
-    monkeypatch.setenv("MLOPS_DEPLOY_CONFIG_PATH", str(config))
+    use_config(tmp_path, monkeypatch, "traffic:\n  steps: [10, 50]\n")
     assert main(["--project-dir", str(project_dir), "deploy", "status"]) == 1
     assert "the last step must be 100" in capsys.readouterr().err
