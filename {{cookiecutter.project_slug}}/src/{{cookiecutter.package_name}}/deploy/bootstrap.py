@@ -184,6 +184,12 @@ class Bootstrap:
                 Variable("repository", "AWS_IMAGE_PUSH_ROLE_ARN", shared["ImagePushRoleArn"])
             )
             variables.append(Variable("repository", "ECR_REPOSITORY", shared["RepositoryName"]))
+        if "PredictionLogReadRoleArn" in shared:  # retrain.yml reads the log with it
+            variables.append(
+                Variable(
+                    "repository", "AWS_PREDICTION_LOG_ROLE_ARN", shared["PredictionLogReadRoleArn"]
+                )
+            )
         variables.append(
             Variable(request.environment, "AWS_DEPLOY_ROLE_ARN", environment["DeployRoleArn"])
         )
