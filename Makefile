@@ -22,7 +22,7 @@ PARALLEL ?= 2
 export MLFLOW_DISABLE_TELEMETRY := true
 
 .DEFAULT_GOAL := help
-.PHONY: help system-deps setup demo test test-fast manifest manifest-diff locks lint format clean
+.PHONY: help system-deps setup demo demo-clean-machine test test-fast manifest manifest-diff locks lint format clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ demo: setup ## render the defaults into build/demo and run its full local pipeli
 	rm -rf "$(DEMO_DIR)"
 	$(RUN) cookiecutter --no-input --output-dir "$(DEMO_DIR)" .
 	$(MAKE) -C "$(DEMO_DIR)/churn-prediction" system-deps setup all
+
+demo-clean-machine: ## `make demo` from a clean clone in a fresh Debian container (Python, make, git, uv only; podman)
+	.ci/clean-machine-demo
 
 # Two parts. First every test that times nothing, on $(PARALLEL) workers: renders,
 # linters, the other combinations' `make ci`, the gates and report, cruft, the image.

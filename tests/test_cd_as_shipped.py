@@ -61,6 +61,20 @@ VARIABLE_LINE = re.compile(
 )
 
 
+def github_context(sha: str) -> dict[str, str]:
+    """The `github.*` context of a push to main (the owner has capitals, as many do)."""
+    return {
+        "repository": GITHUB_REPOSITORY,
+        "ref": "refs/heads/main",
+        "sha": sha,
+        "actor": "octocat",
+        "token": "ghs_not_a_real_token",
+        "run_id": str(int(time.time())),
+        "run_attempt": "1",
+        "event_name": "push",
+    }
+
+
 @contextmanager
 def moto_server(folder: Path) -> Iterator[str]:
     """A moto server process of its own (moto's state is per process)."""
@@ -161,16 +175,7 @@ class Pipeline:
         self.runner = WorkflowRunner(
             self.project / ".github" / "workflows" / "cd.yml",
             self.project,
-            github={
-                "repository": GITHUB_REPOSITORY,
-                "ref": "refs/heads/main",
-                "sha": sha,
-                "actor": "octocat",
-                "token": "ghs_not_a_real_token",
-                "run_id": str(int(time.time())),
-                "run_attempt": "1",
-                "event_name": "push",
-            },
+            github=github_context(sha),
             repository_variables=self.variables.get("repository", {}),
             environment_variables={k: v for k, v in self.variables.items() if k != "repository"},
             machine_env={
@@ -267,6 +272,35 @@ def bootstrap(project: Path, moto_url: str, region: str) -> tuple[dict[str, dict
 
 
 @contextmanager
+def registry_stand_in(
+    folder: Path, engine: dict[str, str], hosts: tuple[str, ...]
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """A local registry that answers for `hosts` (ECR, ghcr.io); podman's env to reach it."""
+    with ExitStack() as stack:
+        registry = stack.enter_context(local_registry(folder / "registry"))
+        registries = folder / "registries.conf"
+        registries.write_text(
+            "".join(
+                f'[[registry]]\nprefix = "{prefix}"\nlocation = "{registry}"\ninsecure = true\n\n'
+                for prefix in hosts
+            )
+        )
+        proxy = RegistryProxy(registry, hosts)
+        stack.callback(proxy.close)
+        # podman's own registry traffic goes through the proxy, never a build's or a container's
+        conf = folder / "containers.conf"
+        conf.write_text(
+            Path(engine["CONTAINERS_CONF"])
+            .read_text()
+            .replace("[containers]\n", "[containers]\nhttp_proxy = false\n")
+        )
+        yield registry, {
+            **engine, **proxy.env(),
+            "CONTAINERS_CONF": str(conf), "CONTAINERS_REGISTRIES_CONF": str(registries),
+        }  # fmt: skip
+
+
+@contextmanager
 def pipeline(
     combo: dict[str, str], folder: Path, renders: Renders, engine: dict[str, str], region: str
 ) -> Iterator[Pipeline]:
@@ -285,28 +319,8 @@ def pipeline(
             "rendered",
         )
         moto_url = stack.enter_context(moto_server(folder))
-        registry = stack.enter_context(local_registry(folder / "registry"))
-        registries = folder / "registries.conf"
-        registries.write_text(
-            "".join(
-                f'[[registry]]\nprefix = "{prefix}"\nlocation = "{registry}"\ninsecure = true\n\n'
-                for prefix in (f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com", "ghcr.io")
-            )
-        )
         hosts = (f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com", "ghcr.io")
-        proxy = RegistryProxy(registry, hosts)
-        stack.callback(proxy.close)
-        # podman's own registry traffic goes through the proxy, never a build's or a container's
-        conf = folder / "containers.conf"
-        conf.write_text(
-            Path(engine["CONTAINERS_CONF"])
-            .read_text()
-            .replace("[containers]\n", "[containers]\nhttp_proxy = false\n")
-        )
-        engine_env = {
-            **engine, **proxy.env(),
-            "CONTAINERS_CONF": str(conf), "CONTAINERS_REGISTRIES_CONF": str(registries),
-        }  # fmt: skip
+        registry, engine_env = stack.enter_context(registry_stand_in(folder, engine, hosts))
         iam = aws_client("iam", moto_url, region)
         iam.create_open_id_connect_provider(  # gap: AWS::IAM::OIDCProvider
             Url="https://token.actions.githubusercontent.com",
@@ -482,3 +496,68 @@ def test_cd_workflow_releases_every_aws_combination_as_shipped(
         "gaps of moto's CloudFormation, filled with boto3:\n  " + "\n  ".join(pipelines[0].filled)
     )
     print(pipelines[0].bootstrap_output)
+
+
+IMAGE_ONLY = [c for c in RUNNABLE if c["cloud"] == "none"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("combo", IMAGE_ONLY[:1], ids=combo_id)
+def test_cd_without_a_cloud_builds_and_pushes_by_digest_as_shipped(
+    tmp_path: Path, renders: Renders, engine: dict[str, str], combo: dict[str, str]
+) -> None:
+    """cloud=none: cd.yml's one job as written, its image pushed to "ghcr.io" by digest."""
+    project = renders.copy(combo, tmp_path)
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "r")
+    sha = git(project, "rev-parse", "HEAD").strip()
+
+    def checkout(step: dict[str, Any], run: JobRun) -> tuple[dict[str, str], dict[str, str]]:
+        git(project, "reset", "-q", "--hard", sha)
+        git(project, "clean", "-q", "-ffdx", "-e", ".venv")
+        return {}, {}
+
+    def nothing(step: dict[str, Any], run: JobRun) -> tuple[dict[str, str], dict[str, str]]:
+        return {}, {}
+
+    with registry_stand_in(tmp_path, engine, ("ghcr.io",)) as (registry, engine_env):
+        log: list[str] = []
+        runner = WorkflowRunner(
+            project / ".github" / "workflows" / "cd.yml",
+            project,
+            github=github_context(sha),
+            repository_variables={},  # nothing to set up without a cloud
+            environment_variables={},
+            machine_env={
+                **runner_env(),
+                "UV_PYTHON_DOWNLOADS": "never",
+                "CONTAINERS_CONF": engine_env["CONTAINERS_CONF"],
+                "CONTAINERS_REGISTRIES_CONF": engine_env["CONTAINERS_REGISTRIES_CONF"],
+                **{k: v for k, v in engine_env.items() if "proxy" in k.lower()},
+            },
+            uses={
+                "actions/checkout": checkout,
+                "actions/setup-python": nothing,
+                "astral-sh/setup-uv": nothing,
+                "docker/login-action": nothing,  # registries.conf sends ghcr.io to `registry`
+            },
+            log=log.append,
+        )
+        assert list(runner.doc["jobs"]) == ["build"], "cloud=none deploys nowhere"
+        build = runner.run_job("build", tmp_path / "runs" / "build")
+        assert not build.failed, "\n".join(log) + build.output[-6000:]
+        image = build.outputs["image"]
+        assert re.fullmatch(r"ghcr\.io/myorg/churn-prediction@sha256:[0-9a-f]{64}", image), image
+        assert build.outputs["digest"] == image.partition("@")[2]
+        assert build.outputs["model_version"], build.outputs
+        assert "image smoke: PASSED" in build.output
+        # the digest is what the registry holds under the lower-cased repository name
+        request = urllib.request.Request(
+            f"http://{registry}/v2/myorg/churn-prediction/manifests/{build.outputs['digest']}",
+            method="HEAD",
+            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.headers["Docker-Content-Digest"] == build.outputs["digest"]
+    print(", ".join(f"{s.name} {s.seconds:.0f} s" for s in build.steps))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -79,6 +81,20 @@ def test_other_names_leave_no_trace_of_the_default_ones(renders: Renders) -> Non
             if DEFAULT_NAME.search(line)
         ]
     assert offenders == [], "\n".join(offenders)
+
+
+@pytest.mark.parametrize("combo", [DEFAULT, NAMED], ids=combo_id)
+def test_ruff_passes_right_after_rendering(renders: Renders, combo: dict[str, str]) -> None:
+    """The lint half of `make ci` in seconds: a long package name must not push a line
+    past the limit (the slow `make ci` of these combinations says so minutes later)."""
+    ruff = shutil.which("ruff")
+    assert ruff, "ruff is missing: `make setup` installs the template's test tooling"
+    project = renders[combo]
+    for command in (["check", "--output-format", "concise"], ["format", "--check"]):
+        result = subprocess.run(
+            [ruff, *command, "--no-cache", "."], cwd=project, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, f"ruff {command[0]}:\n{result.stdout}{result.stderr}"
 
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids=combo_id)

@@ -97,7 +97,8 @@ def main() -> int:
         replicate(source, data, args.rows)
         size_mb = data.stat().st_size / 1e6
         print(f"{args.rows:,} rows ({size_mb:,.0f} MB) replicated from {source.name}")
-        cli = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "predict", str(data), "-o"]
+        package = "{{ cookiecutter.package_name }}"
+        cli = [sys.executable, "-m", package, "predict", str(data), "-o"]
         runs = {
             "predict (pyarrow reader)": [*cli, str(folder / "a.csv"), "--reader", "arrow"],
             "predict (csv module, as in the image)": [

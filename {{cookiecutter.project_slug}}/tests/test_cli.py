@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -66,6 +69,49 @@ def test_help_does_not_load_pandas_or_great_expectations() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _base_closure(distribution: str) -> set[str]:
+    """The distributions `distribution` needs without extras: its base dependencies, deep."""
+    needed: set[str] = set()
+    todo = [distribution]
+    while todo:
+        name = _normalized(todo.pop())
+        if name in needed:
+            continue
+        needed.add(name)
+        for requirement in metadata.requires(name) or []:
+            if "extra ==" not in requirement:
+                todo.append(re.split(r"[^A-Za-z0-9._-]", requirement.strip(), maxsplit=1)[0])
+    return needed
+
+
+def test_the_cli_loads_nothing_beyond_the_base_dependencies() -> None:
+    """pr-comment.yml installs only the base dependencies, then runs the CLI: every command
+    module imports its stage's libraries (prometheus, pandas, mlflow...) when it runs."""
+    package = "{{ cookiecutter.package_name }}"
+    code = (
+        f"import sys, json; before = set(sys.modules); import {package}.cli; "
+        "print(json.dumps(sorted({m.split('.')[0] for m in set(sys.modules) - before})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    base = _base_closure("{{ cookiecutter.project_slug }}")
+    owners = metadata.packages_distributions()
+    beyond = {
+        module
+        for module in json.loads(result.stdout)
+        if module not in sys.stdlib_module_names
+        and module != package
+        and module in owners  # C-extension helpers (_cython_*) belong to no distribution
+        and not base & {_normalized(d) for d in owners[module]}
+    }
+    assert beyond == set()
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,12 @@ from {{ cookiecutter.package_name }}.gate.card import (
     weakest_slice,
 )
 from {{ cookiecutter.package_name }}.gate.config import GateConfig
-from {{ cookiecutter.package_name }}.layout import ModelMetadata, ModelTestResult, ModelTestsRecord, TrackedModel
+from {{ cookiecutter.package_name }}.layout import (
+    ModelMetadata,
+    ModelTestResult,
+    ModelTestsRecord,
+    TrackedModel,
+)
 
 from ..conftest import SETTINGS
 

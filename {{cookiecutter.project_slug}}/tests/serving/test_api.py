@@ -19,7 +19,11 @@ from {{ cookiecutter.package_name }}.serving.faults import parse_fault
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
 from {{ cookiecutter.package_name }}.serving.prediction_log import LogPolicy, PredictionLog
 from {{ cookiecutter.package_name }}.serving.predictor import load_model
-from {{ cookiecutter.package_name }}.serving.schema import build_batch_model, build_row_model, build_validators
+from {{ cookiecutter.package_name }}.serving.schema import (
+    build_batch_model,
+    build_row_model,
+    build_validators,
+)
 
 from ..conftest import SAMPLE, build_model_dir, contract, roles
 

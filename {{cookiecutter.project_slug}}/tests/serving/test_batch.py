@@ -22,10 +22,34 @@ from {{ cookiecutter.package_name }}.serving.batch_check import Coded, check_chu
 from {{ cookiecutter.package_name }}.serving.predictor import LoadedModel, load_model
 from {{ cookiecutter.package_name }}.train import training
 
-from ..conftest import SAMPLE, build_model_dir, contract
+from ..conftest import SAMPLE, build_model_dir, contract, roles
 
+# The contract's columns by role, never the sample's names: these tests hold on any data.
 CONTRACT = contract()
+ROLES = roles()
+ID = ROLES.id or "id"  # the output's id column: the contract's, else "id" (line numbers)
 READERS = ["arrow", "csv"]
+NOT_A_VALUE = "no-such-value"
+
+
+def _a_required_feature() -> str:
+    """A feature that may not be blank."""
+    required = [
+        name
+        for name in CONTRACT.feature_columns
+        if not {**CONTRACT.numeric, **CONTRACT.categorical}[name].nullable
+    ]
+    assert required, "these tests need a non-nullable feature in the contract"
+    return required[0]
+
+
+REQUIRED = _a_required_feature()
+
+
+def _above_the_maximum() -> str:
+    spec = CONTRACT.numeric[ROLES.numeric]
+    assert spec.max is not None
+    return str(int(spec.max) + 1) if spec.dtype == "int" else f"{spec.max + 1:g}"
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +63,15 @@ def model(model_dir: Path) -> LoadedModel:
 
 
 @pytest.fixture(scope="module")
-def sample_lines() -> list[str]:
-    return SAMPLE.read_text(encoding="utf-8").splitlines()
+def sample_rows() -> list[list[str]]:
+    """The configured data file's header and rows, as text fields."""
+    with SAMPLE.open(newline="", encoding="utf-8") as handle:
+        return [row for row in csv.reader(handle) if row]
 
 
-def write_lines(path: Path, lines: list[str]) -> Path:
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+def write_rows(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
     return path
 
 
@@ -53,10 +80,18 @@ def read_scores(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def with_value(line: str, header: str, column: str, value: str) -> str:
-    fields = next(csv.reader([line]))
-    fields[header.split(",").index(column)] = value
-    return ",".join(f'"{f}"' if "," in f else f for f in fields)
+def with_value(row: list[str], header: list[str], column: str, value: str) -> list[str]:
+    changed = list(row)
+    changed[header.index(column)] = value
+    return changed
+
+
+def expected_ids(frame: pd.DataFrame, first: int = 2) -> list[str]:
+    """The contract's id column, or each row's number: its CSV line (the header is line 1),
+    its row in a Parquet file (from 1)."""
+    if ROLES.id:
+        return frame[ROLES.id].astype(str).tolist()
+    return [str(line) for line in range(first, len(frame) + first)]
 
 
 @pytest.mark.parametrize("reader", READERS)
@@ -70,87 +105,79 @@ def test_scores_match_the_pipeline_with_ids_labels_and_version(
     pipeline = joblib.load(model_dir / PIPELINE_FILE)
     expected = pipeline.predict_proba(training.feature_frame(frame, CONTRACT))[:, 1]
     assert result.rows_in == result.rows_scored == len(frame) == len(scores)
-    assert [s["customerID"] for s in scores] == frame["customerID"].tolist()
+    assert [s[ID] for s in scores] == expected_ids(frame)
     got = np.array([float(s["probability"]) for s in scores])
     assert np.abs(got - expected).max() < 1e-5
-    labels = np.where(got >= model.threshold, "Yes", "No")
+    labels = np.where(got >= model.threshold, ROLES.positive, ROLES.negative)
     assert [s["label"] for s in scores] == labels.tolist()
     assert {s["model_version"] for s in scores} == {model.version}
 
 
 @pytest.mark.parametrize("reader", READERS)
 def test_bad_rows_fail_the_run_naming_their_lines_and_leave_no_output(
-    tmp_path: Path, model: LoadedModel, sample_lines: list[str], reader: str
+    tmp_path: Path, model: LoadedModel, sample_rows: list[list[str]], reader: str
 ) -> None:
-    header = sample_lines[0]
-    lines = list(sample_lines[:20])
-    lines[4] = with_value(lines[4], header, "Contract", "Forever")  # line 5
-    lines[9] = with_value(lines[9], header, "tenure", "ten")  # line 10
-    lines[12] = lines[12].rsplit(",", 3)[0]  # line 13: three fields short
+    header = sample_rows[0]
+    rows = [list(row) for row in sample_rows[:20]]
+    rows[4] = with_value(rows[4], header, ROLES.categorical, NOT_A_VALUE)  # line 5
+    rows[9] = with_value(rows[9], header, ROLES.numeric, "ten")  # line 10
+    rows[12] = rows[12][:-3]  # line 13: three fields short
     out = tmp_path / "scores.csv"
     with pytest.raises(BatchInputError) as failure:
         score_file(
-            str(write_lines(tmp_path / "in.csv", lines)), str(out), CONTRACT, model, reader=reader
+            str(write_rows(tmp_path / "in.csv", rows)), str(out), CONTRACT, model, reader=reader
         )
     message = str(failure.value)
-    assert "line 5: Contract 'Forever' is not one of" in message
-    assert "line 10: tenure 'ten' is not a number" in message
-    assert "line 13: has 18 fields, the header 21" in message
+    assert f"line 5: {ROLES.categorical} '{NOT_A_VALUE}' is not one of" in message
+    assert f"line 10: {ROLES.numeric} 'ten' is not a number" in message
+    assert f"line 13: has {len(header) - 3} fields, the header {len(header)}" in message
     assert "--on-error skip" in message
     assert list(tmp_path.glob("*scores*")) == []
 
 
 @pytest.mark.parametrize("reader", READERS)
 def test_skipped_rows_are_listed_by_line_never_dropped_silently(
-    tmp_path: Path, model: LoadedModel, sample_lines: list[str], reader: str
+    tmp_path: Path, model: LoadedModel, sample_rows: list[list[str]], reader: str
 ) -> None:
-    header = sample_lines[0]
-    lines = list(sample_lines[:30])
-    lines[2] = with_value(lines[2], header, "MonthlyCharges", "-5")  # line 3
-    lines[6] = with_value(lines[6], header, "gender", "")  # line 7
+    header = sample_rows[0]
+    rows = [list(row) for row in sample_rows[:30]]
+    rows[2] = with_value(rows[2], header, ROLES.numeric, _above_the_maximum())  # line 3
+    rows[6] = with_value(rows[6], header, REQUIRED, "")  # line 7
+    rows[20] = with_value(rows[20], header, ROLES.categorical, NOT_A_VALUE)  # line 21
+    lines = [",".join(f'"{f}"' if "," in f or '"' in f else f for f in row) for row in rows]
     lines.insert(15, "")  # a blank line 16 is no row, but it counts as a line
-    lines[20] = with_value(lines[20], header, "SeniorCitizen", "2")  # line 21
+    path = tmp_path / "in.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "scores.csv"
     result = score_file(
-        str(write_lines(tmp_path / "in.csv", lines)),
-        str(out),
-        CONTRACT,
-        model,
-        on_error="skip",
-        reader=reader,
-        chunk_rows=7,
+        str(path), str(out), CONTRACT, model, on_error="skip", reader=reader, chunk_rows=7
     )
     assert result.rows_in == 29
     assert result.rejected == 3
     assert result.rows_scored == 26 == len(read_scores(out))
     assert result.rejects_file == tmp_path / "scores.rejected.csv"
     rejected = read_scores(result.rejects_file)
-    assert [r["line"] for r in rejected] == ["3", "7", "21"]
-    assert "MonthlyCharges -5 is below the minimum 0" in rejected[0]["reasons"]
-    assert "gender is blank" in rejected[1]["reasons"]
-    assert "SeniorCitizen '2' is not allowed" in rejected[2]["reasons"]
-    scored_ids = {s["customerID"] for s in read_scores(out)}
-    assert lines[21].split(",")[0] in scored_ids  # the row after the blank line
+    assert [r["line"] for r in rejected] == ["3", "7", "22"]
+    assert f"{ROLES.numeric} {_above_the_maximum()} is above the maximum" in rejected[0]["reasons"]
+    assert f"{REQUIRED} is blank" in rejected[1]["reasons"]
+    assert f"{ROLES.categorical} '{NOT_A_VALUE}' is not one of" in rejected[2]["reasons"]
+    if ROLES.id:  # the row after the blank line is scored
+        scored_ids = {s[ID] for s in read_scores(out)}
+        assert rows[15][header.index(ROLES.id)] in scored_ids
 
 
-def test_rows_without_an_id_get_their_line_number(
-    tmp_path: Path, model: LoadedModel, sample_lines: list[str]
-) -> None:
+def test_rows_without_an_id_get_their_line_number(tmp_path: Path, model: LoadedModel) -> None:
     frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(5)
-    frame.loc[2, "customerID"] = ""
-    frame.to_csv(tmp_path / "blank-id.csv", index=False)
-    frame.drop(columns=["customerID", "Churn"]).to_csv(tmp_path / "no-id.csv", index=False)
-    score_file(str(tmp_path / "blank-id.csv"), str(tmp_path / "a.csv"), CONTRACT, model)
+    if ROLES.id:
+        frame.loc[2, ROLES.id] = ""
+        frame.to_csv(tmp_path / "blank-id.csv", index=False)
+        score_file(str(tmp_path / "blank-id.csv"), str(tmp_path / "a.csv"), CONTRACT, model)
+        ids = [s[ID] for s in read_scores(tmp_path / "a.csv")]
+        assert ids == [*frame[ROLES.id].tolist()[:2], "4", *frame[ROLES.id].tolist()[3:]]
+    unlabelled = [c for c in (ROLES.id, ROLES.target) if c and c in frame.columns]
+    frame.drop(columns=unlabelled).to_csv(tmp_path / "no-id.csv", index=False)
     score_file(str(tmp_path / "no-id.csv"), str(tmp_path / "b.csv"), CONTRACT, model)
-    ids = [s["customerID"] for s in read_scores(tmp_path / "a.csv")]
-    assert ids == [
-        frame.loc[0, "customerID"],
-        frame.loc[1, "customerID"],
-        "4",
-        frame.loc[3, "customerID"],
-        frame.loc[4, "customerID"],
-    ]
-    assert [s["customerID"] for s in read_scores(tmp_path / "b.csv")] == ["2", "3", "4", "5", "6"]
+    assert [s[ID] for s in read_scores(tmp_path / "b.csv")] == ["2", "3", "4", "5", "6"]
 
 
 def test_parquet_in_and_out(tmp_path: Path, model: LoadedModel) -> None:
@@ -162,14 +189,14 @@ def test_parquet_in_and_out(tmp_path: Path, model: LoadedModel) -> None:
     )
     scores = pd.read_parquet(tmp_path / "out.parquet")
     assert result.reader == "parquet"
-    assert len(scores) == 200
-    assert scores.columns.tolist() == ["customerID", "probability", "label", "model_version"]
-    assert scores["customerID"].tolist() == frame["customerID"].tolist()
+    assert len(scores) == len(typed)
+    assert scores.columns.tolist() == [ID, "probability", "label", "model_version"]
+    assert scores[ID].astype(str).tolist() == expected_ids(typed, first=1)
 
 
 def test_a_file_without_a_feature_column_is_refused(tmp_path: Path, model: LoadedModel) -> None:
     frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(5)
-    frame.drop(columns=["tenure"]).to_csv(tmp_path / "in.csv", index=False)
+    frame.drop(columns=[ROLES.numeric]).to_csv(tmp_path / "in.csv", index=False)
     with pytest.raises(BatchInputError, match="lacks the contract's feature column"):
         score_file(str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), CONTRACT, model)
 
@@ -211,10 +238,10 @@ def http_files(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def test_urls_in_and_out_like_s3_presigned_urls(
-    http_files: tuple[str, Path], model: LoadedModel, sample_lines: list[str]
+    http_files: tuple[str, Path], model: LoadedModel, sample_rows: list[list[str]]
 ) -> None:
     base, root = http_files
-    write_lines(root / "in.csv", sample_lines[:11])
+    write_rows(root / "in.csv", sample_rows[:11])
     result = score_file(
         f"{base}/in.csv?X-Amz-Signature=abc", f"{base}/out.csv?sig=1", CONTRACT, model
     )
@@ -225,22 +252,23 @@ def test_urls_in_and_out_like_s3_presigned_urls(
 def test_cli_predict_prints_a_summary_and_fails_with_one_line(
     tmp_path: Path,
     model_dir: Path,
-    sample_lines: list[str],
+    sample_rows: list[list[str]],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("MLOPS_MODEL_DIR", str(model_dir))
-    good = write_lines(tmp_path / "good.csv", sample_lines[:6])
+    good = write_rows(tmp_path / "good.csv", sample_rows[:6])
     assert main(["predict", str(good), "-o", str(tmp_path / "out.csv")]) == 0
     assert "scored 5 of 5 rows with model version 7" in capsys.readouterr().out
-    header = sample_lines[0]
-    bad = write_lines(
-        tmp_path / "bad.csv", [header, with_value(sample_lines[1], header, "tenure", "-1")]
+    header = sample_rows[0]
+    too_big = _above_the_maximum()
+    bad = write_rows(
+        tmp_path / "bad.csv", [header, with_value(sample_rows[1], header, ROLES.numeric, too_big)]
     )
     assert main(["predict", str(bad), "--output", str(tmp_path / "out2.csv")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
-    assert "line 2: tenure -1 is below the minimum 0" in err[0]
+    assert f"line 2: {ROLES.numeric} {too_big} is above the maximum" in err[0]
     assert main(["predict", str(bad), "-o", str(tmp_path / "out3.csv"), "--on-error", "skip"]) == 0
     assert "skipped 1 row(s)" in capsys.readouterr().out
 

@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }}.serving.command import _workers, shared_metrics
-from {{ cookiecutter.package_name }}.serving.metrics import MULTIPROCESS_ENV, forget_dead_workers
-from {{ cookiecutter.package_name }}.serving.workers import cgroup_cpus, worker_count
+from {{ cookiecutter.package_name }}.serving.metrics import forget_dead_workers
+from {{ cookiecutter.package_name }}.serving.workers import (
+    MULTIPROCESS_ENV,
+    cgroup_cpus,
+    worker_count,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 
 

@@ -17,9 +17,8 @@ from ..layout import LOADTEST_SERVICE_LOG, PREDICTIONS_FILE
 from ..probes import free_port
 from ..settings import PACKAGE_NAME, Settings
 from .locust import load_gate, load_loadtest_config
-from .metrics import MULTIPROCESS_ENV
 from .process import start_service, wait_ready
-from .workers import WorkerSetting, cgroup_cpus, worker_count
+from .workers import MULTIPROCESS_ENV, WorkerSetting, cgroup_cpus, worker_count
 
 
 def _read(path: str) -> str | None:

@@ -12,6 +12,9 @@ import math
 from typing import Literal
 
 WorkerSetting = int | Literal["auto"]
+# Where several workers' metrics meet (prometheus_client's multiprocess mode). Here, not in
+# metrics.py, so the CLI can name it without loading prometheus_client.
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def cgroup_cpus(
