@@ -91,9 +91,8 @@ def test_ruff_passes_right_after_rendering(renders: Renders, combo: dict[str, st
     assert ruff, "ruff is missing: `make setup` installs the template's test tooling"
     project = renders[combo]
     for command in (["check", "--output-format", "concise"], ["format", "--check"]):
-        result = subprocess.run(
-            [ruff, *command, "--no-cache", "."], cwd=project, capture_output=True, text=True, check=False
-        )
+        arguments = [ruff, *command, "--no-cache", "."]
+        result = subprocess.run(arguments, cwd=project, capture_output=True, text=True, check=False)
         assert result.returncode == 0, f"ruff {command[0]}:\n{result.stdout}{result.stderr}"
 
 
