@@ -1,7 +1,9 @@
 """A burst of ten times the in-flight cap: shed with 503 + Retry-After, never a crash.
 
 Eighty clients send a 1,000-row batch (~0.5 MB) at the same instant to a
-service capped at eight requests in flight. Each client honours Retry-After and
+service capped at eight requests in flight, each request held for SLOW_MS (the
+service's slow fault), so the burst overlaps however fast the machine or the
+scoring code is. Each client honours Retry-After and
 tries again until it gets its predictions: nothing is lost, the only failure a
 client ever sees is the documented 503, and the service's memory stays bounded
 (its peak is printed, next to the same burst without the cap).
@@ -33,6 +35,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 CAP = 8
 CLIENTS = 10 * CAP
 DEADLINE_SECONDS = 120.0
+SLOW_MS = 300  # each request's time in the service: 80 overlap, 8 at a time get through
 
 
 @dataclass
@@ -91,7 +94,11 @@ def client(port: int, body: bytes, start: threading.Barrier, burst: Burst) -> No
 def run_burst(tmp_path: Path, model_dir: Path, cap: int) -> tuple[Burst, float, float, bool]:
     """(what the clients saw, seconds until all were served, peak MiB, service alive)."""
     port = free_port()
-    env = {"MLOPS_MAX_IN_FLIGHT": str(cap), "MLOPS_PREDICTION_LOG_SAMPLE": "0"}
+    env = {
+        "MLOPS_MAX_IN_FLIGHT": str(cap),
+        "MLOPS_PREDICTION_LOG_SAMPLE": "0",
+        "MLOPS_FAULT": f"slow:{SLOW_MS}",
+    }
     service = start_service(PROJECT_DIR, port, tmp_path / f"cap-{cap}.log", env, model_dir)
     try:
         wait_ready(service)
@@ -121,7 +128,8 @@ def test_a_burst_of_ten_times_the_cap_is_shed_and_every_client_is_served(
     burst, drained, peak, alive = run_burst(tmp_path, model_dir, CAP)
     _, _, uncapped_peak, _ = run_burst(tmp_path, model_dir, 10_000)
     print(
-        f"\nchaos burst of {CLIENTS} x 1,000-row batches at a cap of {CAP}: {burst.sent} "
+        f"\nchaos burst of {CLIENTS} x 1,000-row batches ({SLOW_MS} ms each) at a cap of {CAP}: "
+        f"{burst.sent} "
         f"requests sent, {burst.statuses.get(503, 0)} answered 503 + Retry-After (the documented "
         f"failure), 0 other failures, {CLIENTS - burst.served} lost; all served after "
         f"{drained:.1f} s; peak memory {peak:.0f} MiB (without the cap: {uncapped_peak:.0f} MiB)"

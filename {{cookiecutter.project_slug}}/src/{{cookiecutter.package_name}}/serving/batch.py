@@ -323,18 +323,12 @@ class _CsvWriter:
         self._handle.close()
 
 
-class _ArrowCsvWriter:
-    """The same file through pyarrow's CSV writer, several times faster."""
+class _ArrowTableWriter:
+    """Writes each chunk's scores as one Arrow table to a pyarrow writer (`_writer`)."""
 
-    def __init__(self, path: Path, id_name: str) -> None:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-
-        self._pa = pa
-        self._schema = _schema(pa, id_name)
-        self._writer = pacsv.CSVWriter(
-            str(path), self._schema, write_options=pacsv.WriteOptions(quoting_style="needed")
-        )
+    _pa: Any
+    _schema: Any
+    _writer: Any
 
     def write(
         self, ids: np.ndarray, probabilities: np.ndarray, labels: np.ndarray, version: str
@@ -352,6 +346,20 @@ class _ArrowCsvWriter:
 
     def close(self) -> None:
         self._writer.close()
+
+
+class _ArrowCsvWriter(_ArrowTableWriter):
+    """The same file through pyarrow's CSV writer, several times faster."""
+
+    def __init__(self, path: Path, id_name: str) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        self._pa = pa
+        self._schema = _schema(pa, id_name)
+        self._writer = pacsv.CSVWriter(
+            str(path), self._schema, write_options=pacsv.WriteOptions(quoting_style="needed")
+        )
 
 
 def _schema(pa: Any, id_name: str) -> Any:
@@ -385,7 +393,7 @@ def _table(
     )
 
 
-class _ParquetWriter:
+class _ParquetWriter(_ArrowTableWriter):
     """Parquet through pyarrow, one row group per chunk."""
 
     def __init__(self, path: Path, id_name: str) -> None:
@@ -400,23 +408,6 @@ class _ParquetWriter:
         self._pa = pa
         self._schema = _schema(pa, id_name)
         self._writer = pq.ParquetWriter(path, self._schema)
-
-    def write(
-        self, ids: np.ndarray, probabilities: np.ndarray, labels: np.ndarray, version: str
-    ) -> None:
-        self._writer.write_table(
-            _table(
-                self._pa,
-                self._schema,
-                ids=ids,
-                probabilities=probabilities,
-                labels=labels,
-                version=version,
-            )
-        )
-
-    def close(self) -> None:
-        self._writer.close()
 
 
 class _Rejects:
