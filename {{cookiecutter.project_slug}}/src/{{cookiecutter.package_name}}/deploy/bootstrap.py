@@ -227,8 +227,9 @@ def set_with_gh(variables: list[Variable], repository: str) -> list[str]:
 def print_variables(variables: list[Variable], repository: str, log: Callable[[str], None]) -> None:
     """The variables as a table a person can copy, and what else to set up on GitHub."""
     log(f"GitHub variables for {repository} (Settings > Secrets and variables > Actions):")
+    width = max((len(variable.name) for variable in variables), default=0)
     for variable in variables:
-        log(f"  {variable.scope:<12} {variable.name:<24} {variable.value}")
+        log(f"  {variable.scope:<12} {variable.name:<{width}} {variable.value}")
     environments = sorted({v.scope for v in variables if v.scope != "repository"})
     log(
         f"GitHub environments: {', '.join(environments)} (Settings > Environments); "
