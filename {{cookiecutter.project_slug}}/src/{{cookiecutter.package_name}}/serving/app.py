@@ -443,6 +443,7 @@ def create_app(
         methods=["GET"],
         summary="The model card (HTML)",
         response_class=HTMLResponse,
+        responses={404: {"description": "no model card in the model folder"}},
     )
     if exposure.metrics and on_api_port:
         app.add_api_route(
