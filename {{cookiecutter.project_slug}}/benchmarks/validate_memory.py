@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from {{ cookiecutter.package_name }}.contract.model import load_contract, training_data_path
 from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, Settings
 
 GOAL_BYTES = 1024**3
@@ -88,9 +89,8 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench-validate-", dir=args.dir))
     big = scratch / "big.csv"
     started = time.perf_counter()
-    rows = write_big_csv(
-        settings.data_path, big, int(args.size_mb * 1024 * 1024), contract.get("id_column")
-    )
+    source = training_data_path(settings, load_contract(settings.contract_path))
+    rows = write_big_csv(source, big, int(args.size_mb * 1024 * 1024), contract.get("id_column"))
     size = big.stat().st_size
     print(f"file:       {big} ({size / 1e9:.2f} GB, {rows:,} rows), written in "
           f"{time.perf_counter() - started:.0f} s")  # fmt: skip
