@@ -70,7 +70,7 @@ def _measured_costs(
     if found is None:
         print(f"latency and size: advisory ({why_not})")
         return None
-    measured, why_not = measure_costs(settings, found, config.latency.calls)
+    measured, why_not = measure_costs(settings, found, config.latency)
     if measured is None:
         print(f"latency and size: advisory ({why_not})")
     return measured
