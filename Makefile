@@ -17,6 +17,9 @@ export PATH := $(PATH):/usr/local/sbin:/usr/sbin:/sbin
 # minute of CPU per project); interpreters come from the machine, never downloads.
 export UV_COMPILE_BYTECODE ?= 0
 export UV_PYTHON_DOWNLOADS ?= never
+# Compiling on first import needs Python to be allowed to keep the bytecode: CI images
+# that set PYTHONDONTWRITEBYTECODE would recompile every import in every command.
+unexport PYTHONDONTWRITEBYTECODE
 # Template tests that do not measure latency run on PARALLEL workers (pytest-xdist).
 PARALLEL ?= 2
 export MLFLOW_DISABLE_TELEMETRY := true

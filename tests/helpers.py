@@ -120,7 +120,10 @@ def project_env(**extra: str) -> dict[str, str]:
         UV_PYTHON_DOWNLOADS="never",
         MLFLOW_DISABLE_TELEMETRY="true",
     )
-    for name in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "MAKEFLAGS", "MFLAGS"):
+    # The project's .venv keeps the bytecode Python compiles (the generated Makefile
+    # unexports it too): without it every command recompiles its imports from source.
+    drop = ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")
+    for name in (*drop, "MAKEFLAGS", "MFLAGS"):
         env.pop(name, None)
     env.update(extra)
     return env

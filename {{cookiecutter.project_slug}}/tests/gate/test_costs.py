@@ -63,8 +63,8 @@ def project(tmp_path: Path, model_dir: Path) -> Path:
     shutil.copytree(model_dir, settings.current_model_dir)
     settings.metrics_dir.mkdir()
     (settings.metrics_dir / METRICS_FILE).write_text(json.dumps(metrics_document()))
-    gates = settings.gates_config_path  # the median of 40 calls is plenty to see 5x
-    gates.write_text(gates.read_text().replace("calls: 200", "calls: 40"))
+    gates = settings.gates_config_path  # the median of 20 calls is plenty to see 5x
+    gates.write_text(gates.read_text().replace("calls: 200", "calls: 20"))
     return tmp_path
 
 
@@ -113,9 +113,9 @@ def test_a_five_times_slower_candidate_is_blocked(
 def test_a_candidate_slowed_by_a_busy_machine_once_passes_when_timed_again(
     project: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The first timing (warm-up + 40 calls) is slowed: the second, on a quiet machine, counts."""
+    """The first timing (warm-up + 20 calls) is slowed: the second, on a quiet machine, counts."""
     current = project / "models" / "current" / PIPELINE_FILE
-    joblib.dump(SlowWhileTheMachineIsBusy(joblib.load(current), busy_calls=41), current)
+    joblib.dump(SlowWhileTheMachineIsBusy(joblib.load(current), busy_calls=21), current)
     code, comparison = compare(project, metrics_document(), "--baseline-model", str(model_dir))
     assert code == 0, comparison
     assert costs(comparison)["latency"]["status"] == "pass"
