@@ -118,3 +118,22 @@ def _with_custom_names(combos: list[dict[str, str]]) -> list[dict[str, str]]:
 COMBINATIONS = _with_custom_names(pairwise())
 NAMED = next(c for c in COMBINATIONS if "package_name" in c)
 RUNNABLE = [c for c in COMBINATIONS if c["python_version"] == MACHINE_PYTHON]
+
+
+def code_of(combo: Mapping[str, str]) -> tuple[str, ...]:
+    """What decides a rendered project's code: everything but the license."""
+    return tuple(str(v) for k, v in sorted(combo.items()) if k != "license")
+
+
+def distinct_code(combos: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The combinations whose code no earlier one (the default first) renders.
+
+    A combination that differs from an earlier one only by its license renders the
+    same code: test_license_only_variants_differ_only_in_their_license proves it
+    file by file, so its pipelines are not run twice.
+    """
+    return [
+        c
+        for i, c in enumerate(combos)
+        if c == DEFAULT or code_of(c) not in {code_of(o) for o in [DEFAULT, *combos[:i]]}
+    ]

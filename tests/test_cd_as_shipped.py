@@ -1,6 +1,8 @@
 """cd.yml as shipped, job by job, against emulated AWS: build, staging, production, promote.
 
-For every cloud=aws combination (in parallel, each with its own emulator): render,
+For every cloud=aws combination whose code differs (ECR and GHCR; a license-only twin
+renders the same files, compared in test_generated_project.py), in parallel, each with
+its own emulator: render,
 commit, `make aws-bootstrap` for staging and production on a moto server (the gaps
 of moto's CloudFormation filled with boto3, see tests/aws_emulator.py), then run
 each job of `.github/workflows/cd.yml` with tests/workflow_runner.py: every `run:`
@@ -42,15 +44,16 @@ from typing import Any
 import pytest
 
 from .aws_emulator import ACCOUNT, EcsFake, RegistryProxy, aws_client, fill_gaps
-from .combinations import RUNNABLE, combo_id
+from .combinations import RUNNABLE, combo_id, distinct_code
 from .helpers import Renders, answers_ok, free_port, git, make, project_env, wait_until
 from .podman import engine_problem, ensure_base_image, local_registry, podman_env
 from .workflow_runner import JobRun, WorkflowRunner, runner_env
 
 # CD_AS_SHIPPED_ONLY=<combination id> runs one combination (when debugging it).
+# License-only twins render the same code (tests/combinations.py distinct_code): not rerun.
 AWS_COMBOS = [
     c
-    for c in RUNNABLE
+    for c in distinct_code(RUNNABLE)
     if c["cloud"] == "aws" and os.environ.get("CD_AS_SHIPPED_ONLY", combo_id(c)) == combo_id(c)
 ]
 REGIONS = ["eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1"]  # none is the default

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .combinations import DEFAULT, RUNNABLE, combo_id, package_of
+from .combinations import DEFAULT, RUNNABLE, code_of, combo_id, distinct_code, package_of
 from .helpers import Renders, git, make, uv_run
 from .system_tools import needs
 
@@ -55,19 +55,8 @@ def assert_regressions_blocked(project: Path, package: str) -> None:
         assert subject in result.stdout, f"{name}: {subject!r} not named:\n{result.stdout}"
 
 
-def code_of(combo: dict[str, str]) -> tuple[str, ...]:
-    """What decides a rendered project's code: everything but the license."""
-    return tuple(str(v) for k, v in sorted(combo.items()) if k != "license")
-
-
-# A runnable combination that differs from an earlier one only by its license renders
-# the same code: test_license_only_variants_differ_only_in_their_license proves it file
-# by file, so its pipeline is not run twice.
-PIPELINES = [
-    c
-    for i, c in enumerate(RUNNABLE)
-    if c == DEFAULT or code_of(c) not in {code_of(o) for o in [DEFAULT, *RUNNABLE[:i]]}
-]
+# A license-only variant's pipeline is not run twice: its files are compared instead.
+PIPELINES = distinct_code(RUNNABLE)
 TWINS = [(c, next(p for p in PIPELINES if code_of(p) == code_of(c))) for c in RUNNABLE]
 TWINS = [(c, twin) for c, twin in TWINS if c != twin]
 # `make all` (the default combination) releases behind nginx and scrapes with Prometheus;
