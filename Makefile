@@ -49,8 +49,9 @@ demo-clean-machine: ## `make demo` from a clean clone in a fresh Debian containe
 # Rendered projects run their unit tests in one process there (TEST_WORKERS=0): the
 # cores are busy with other tests, and xdist's workers would each import and build the
 # same session fixtures (25% more CPU, measured). Then the tests marked `alone` (load
-# gates, blue/green releases under load), one at a time with the machine to themselves. A missing system program stops the run at once
-# (tests/system_tools.py); to run without one on purpose: ALLOW_MISSING_TOOLS=podman,... make test
+# gates, blue/green releases under load), one at a time with the machine to themselves.
+# A missing system program stops the run at once (tests/system_tools.py); to run
+# without one on purpose: ALLOW_MISSING_TOOLS=podman,... make test
 test: system-deps setup lint ## every template test: render all option combinations and run their checks
 	TEST_WORKERS=0 $(RUN) pytest -m "not alone" -n $(PARALLEL) --dist loadgroup
 	$(RUN) pytest -m alone

@@ -66,7 +66,7 @@ def find_baseline_model(
 
 
 def measure_costs(
-    settings: Settings, baseline: BaselineModel, latency: LatencyGate | None = None
+    settings: Settings, baseline: BaselineModel, latency: LatencyGate
 ) -> tuple[MeasuredCosts | None, str]:
     """Latency and size of models/current and `baseline`, or None with the reason.
 
@@ -78,7 +78,6 @@ def measure_costs(
     Raises:
         ModelNotFoundError: there is no candidate model (run `make train`).
     """
-    latency = latency or LatencyGate()
     candidate, _ = model_store.load_current(settings.models_dir)
     inputs = load_inputs(settings)
     split = training.split_frame(inputs.frame, inputs.contract, inputs.config)
