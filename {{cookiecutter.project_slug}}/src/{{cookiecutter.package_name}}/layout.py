@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 # -- models/ -------------------------------------------------------------------------------
 CURRENT_MODEL_DIR = "current"  # models/current: what evaluate, model tests, serving use
@@ -242,6 +243,23 @@ PREDICTION_LOG_REQUIRED = ("ts", "model_version", "features", "score")
 PREDICTION_LOG_OPTIONAL = ("id", "outcome")
 
 
+def record_json(document: Mapping[str, Any]) -> bytes:
+    """A prediction-log line (no newline): compact JSON, UTF-8, no NaN or Infinity.
+
+    pydantic-core's serializer writes a record in ~3 us where `json.dumps` takes
+    ~12 us (it formats every float in Python); the service writes one per request.
+    Both give the same text for the values a record holds. A non-finite number, which
+    JSON cannot hold, is refused as `json.dumps(allow_nan=False)` refuses it.
+
+    Raises:
+        ValueError: a non-finite number, or a value JSON cannot represent.
+    """
+    line = to_json(document)
+    if b"NaN" in line or b"Infinity" in line:  # a real one, or only text containing it
+        json.dumps(document, allow_nan=False)  # raises ValueError for a real one
+    return line
+
+
 def utc_timestamp(moment: datetime | None = None) -> str:
     """ISO 8601 in UTC with milliseconds and a `Z`, e.g. 2026-11-26T01:23:45.123Z."""
     moment = (moment or datetime.now(UTC)).astimezone(UTC)
@@ -287,7 +305,7 @@ class PredictionRecord:
         if self.outcome is not None:
             doc["outcome"] = self.outcome
         doc.update(self.extra)
-        return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return record_json(doc).decode("utf-8")
 
     @classmethod
     def from_json(cls, line: str) -> PredictionRecord:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -334,6 +335,24 @@ def test_pipeline_fallback_predicts_the_same(
     )
 
 
+def test_one_row_at_a_time_scores_as_the_batch_does_in_any_thread(
+    model_dir: Path, rows: list[dict[str, Any]]
+) -> None:
+    """A single row goes through reused per-thread arrays: no value may leak between calls."""
+    predictor = load_model(model_dir, CONTRACT).predictor
+    numeric = next(iter(CONTRACT.numeric))
+    sample = [*rows[:30], {**rows[0], numeric: None}]  # a missing value takes its fill
+    expected = predictor.predict(sample)
+
+    def one_by_one() -> list[float]:
+        return [predictor.predict([row])[0] for row in sample]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: one_by_one(), range(8)))
+    for result in [one_by_one(), *results]:
+        assert result == pytest.approx(expected, abs=1e-6)
+
+
 def test_stale_contract_is_refused(tmp_path: Path) -> None:
     target = build_model_dir(tmp_path / "m")
     meta = json.loads((target / "metadata.json").read_text())
@@ -467,3 +486,22 @@ def test_the_request_validators_agree_with_the_documented_models(
             documented = _outcome(lambda b: _dump_batch(batch_model, b), batch)
             checked = _outcome(validators.batch.validate_json, batch)
             assert checked == documented, batch
+
+
+@pytest.mark.parametrize("telemetry", [False, True])
+def test_fastapi_tracing_is_off_unless_asked_for(
+    model_dir: Path, telemetry: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off by default (it costs every request a check); MLOPS_OTEL=true gives FastAPI's spans."""
+    from opentelemetry import trace  # the SDK comes with the train group (MLflow)
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    with client_for(model_dir, telemetry=telemetry) as test_client:
+        assert test_client.get("/health").status_code == 200
+    assert bool(exporter.get_finished_spans()) is telemetry

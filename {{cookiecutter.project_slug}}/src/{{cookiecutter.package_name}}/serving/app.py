@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
+import inspect
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -31,6 +31,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
 
 from .. import __version__
 from ..contract.model import DataContract, load_contract
@@ -204,9 +205,25 @@ def _prediction(
 
 
 def _json(document: Any) -> Response:
-    """What JSONResponse sends, built in one call."""
-    body = json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return Response(body.encode(), media_type="application/json")
+    """What JSONResponse sends, serialized by pydantic-core (4x json.dumps on a batch).
+
+    The documents are built from validated rows and finite scores: no NaN to refuse.
+    """
+    return Response(to_json(document), media_type="application/json")
+
+
+def _telemetry(enabled: bool) -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry (0.142+), off unless asked for (MLOPS_OTEL=true).
+
+    When on, FastAPI asks on every request whether an OpenTelemetry provider has been
+    set up: ~6 us per request, 5% of a prediction, for tracing that the image (no
+    OpenTelemetry SDK) can never export. The service's metrics are Prometheus's.
+    """
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}  # an older FastAPI: no native telemetry at all
+    if enabled:
+        return {}  # its defaults: traces, metrics and logs to the configured providers
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
 async def _apply_fault(fault: Fault) -> JSONResponse | None:
@@ -406,6 +423,7 @@ def create_app(
     max_in_flight: int = 64,
     exposure: Exposure | None = None,
     model_card: Path | None = None,
+    telemetry: bool = False,
 ) -> FastAPI:
     """Build the service around a contract and a way to load the model."""
     exposure = exposure or Exposure()
@@ -431,6 +449,7 @@ def create_app(
         docs_url="/docs" if docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
+        **_telemetry(telemetry),
     )
     app.state.max_batch_rows = max_batch_rows
     app.state.service = state
@@ -595,4 +614,5 @@ def app_from_env() -> FastAPI:
             admin_host=settings.admin_host,
         ),
         model_card=model_dir / MODEL_CARD_HTML,
+        telemetry=settings.otel,
     )
