@@ -195,13 +195,22 @@ def _score(state: ServiceState, rows: list[dict[str, Any]]) -> tuple[LoadedModel
     return model, scores
 
 
-def _prediction(
-    model: LoadedModel, contract: DataContract, row: dict[str, Any], score: float
-) -> dict[str, Any]:
-    """One answer, shaped as `schema.Prediction` (built as a dict: no model per row)."""
-    label = contract.target.positive if score >= model.threshold else contract.target.negative
-    row_id = row.get(contract.id_column) if contract.id_column else None
-    return {"id": row_id, "probability": round(score, 6), "label": label}
+def _predictions(
+    model: LoadedModel, contract: DataContract, rows: list[dict[str, Any]], scores: list[float]
+) -> list[dict[str, Any]]:
+    """The answers, shaped as `schema.Prediction` (dicts in one comprehension: no model per row)."""
+    positive, negative = contract.target.positive, contract.target.negative
+    threshold = model.threshold
+    id_column = contract.id_column
+    ids = [row.get(id_column) for row in rows] if id_column else [None] * len(rows)
+    return [
+        {
+            "id": row_id,
+            "probability": round(score, 6),
+            "label": positive if score >= threshold else negative,
+        }
+        for row_id, score in zip(ids, scores, strict=True)
+    ]
 
 
 def _json(document: Any) -> Response:
@@ -324,8 +333,8 @@ def _prediction_routes(
             return _not_ready(state)
         if (failed := await _apply_fault(state.fault)) is not None:
             return failed
-        model, (score,) = _score(state, [row])
-        return _json(_prediction(model, contract, row, score))
+        model, scores = _score(state, [row])
+        return _json(_predictions(model, contract, [row], scores)[0])
 
     async def predict(request: Request) -> Response:
         return await predict_body(await request.body())
@@ -337,9 +346,7 @@ def _prediction_routes(
         except ValidationError as err:
             return _refusal([dict(e) for e in err.errors()], max_batch_rows)
         model, scores = _score(state, rows)
-        predictions = [
-            _prediction(model, contract, r, s) for r, s in zip(rows, scores, strict=True)
-        ]
+        predictions = _predictions(model, contract, rows, scores)
         return _json({"predictions": predictions, "model_version": model.version})
 
     async def predict_batch(request: Request) -> Response:

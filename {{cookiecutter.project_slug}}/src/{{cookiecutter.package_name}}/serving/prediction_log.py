@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..contract.pii import PiiMode, redact
+from ..contract.pii import PiiMode, pii_hash, redact
 from ..layout import PREDICTION_LOG_SUFFIX, FeatureValue, record_json, utc_timestamp
 from ..settings import STDOUT
 
@@ -245,7 +245,8 @@ class PredictionLog:
                 elif (value := features[column]) is not None:
                     features[column] = self._token(column, value)
         if record_id is not None and policy.id_personal:
-            record_id = redact({"id": record_id}, ["id"], policy.pii_mode, policy.pii_key).get("id")
+            # as redact() does, without its dicts: each id is new, so this runs for every record
+            record_id = None if policy.pii_mode == "drop" else pii_hash(record_id, policy.pii_key)
         second = int(when)
         if second != self._stamp_second:  # one strftime a second, not one a record
             self._stamp_second = second
