@@ -13,13 +13,14 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.errors import ModelLoadError
+from {{ cookiecutter.package_name }}.layout import ONNX_FILE
 from {{ cookiecutter.package_name }}.monitoring.metric_names import SERVICE_METRICS
 from {{ cookiecutter.package_name }}.monitoring.prediction_log import read_prediction_log
 from {{ cookiecutter.package_name }}.serving.app import Exposure, create_app
 from {{ cookiecutter.package_name }}.serving.faults import parse_fault
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
 from {{ cookiecutter.package_name }}.serving.prediction_log import LogPolicy, PredictionLog
-from {{ cookiecutter.package_name }}.serving.predictor import load_model
+from {{ cookiecutter.package_name }}.serving.predictor import OnnxPredictor, load_model
 from {{ cookiecutter.package_name }}.serving.schema import (
     build_batch_model,
     build_row_model,
@@ -351,6 +352,15 @@ def test_one_row_at_a_time_scores_as_the_batch_does_in_any_thread(
         results = list(pool.map(lambda _: one_by_one(), range(8)))
     for result in [one_by_one(), *results]:
         assert result == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_model_input_the_contract_lacks_is_refused_at_load(model_dir: Path) -> None:
+    """The feed's names are checked once, at load, since each prediction skips the check."""
+    column = next(iter(CONTRACT.numeric))
+    numeric = {name: spec for name, spec in CONTRACT.numeric.items() if name != column}
+    narrower = CONTRACT.model_copy(update={"numeric": numeric})
+    with pytest.raises(ModelLoadError, match=f"expects input\\(s\\) {column} .*make train"):
+        OnnxPredictor(model_dir / ONNX_FILE, narrower)
 
 
 def test_stale_contract_is_refused(tmp_path: Path) -> None:
