@@ -142,7 +142,9 @@ class GitHubHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
     fake = FakeGitHub("acme/churn")
-    thread = threading.Thread(target=fake.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=fake.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield fake
     fake.shutdown()

@@ -32,7 +32,9 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[str]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
@@ -105,7 +107,9 @@ def test_an_endless_source_is_stopped_at_the_cap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _EndlessHandler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     monkeypatch.setenv("MLOPS_FETCH_MAX_MB", "1")
     try:
         assert fetch(tmp_path, "--uri", f"http://127.0.0.1:{httpd.server_address[1]}/p") == 1

@@ -69,7 +69,9 @@ class Handler(BaseHTTPRequestHandler):
 def server() -> Iterator[Recorder]:
     recorder = Recorder(("127.0.0.1", 0), Handler)
     recorder.open_issues, recorder.requests, recorder.fail = [], [], False
-    thread = threading.Thread(target=recorder.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=recorder.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield recorder
     recorder.shutdown()
