@@ -31,7 +31,7 @@ from ..conftest import PROJECT_DIR, SAMPLE, build_model_dir, contract
 pytestmark = pytest.mark.integration
 
 REGION = "eu-west-1"
-BUCKET = "churn-prediction-predictions-123456789012-eu-west-1"  # registry.yaml's pattern
+BUCKET = "mlops-predictions-123456789012-eu-west-1"  # registry.yaml's pattern, aws.name "mlops"
 PREFIX = "production/"
 DUMMY_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 ROWS = sample_rows(SAMPLE, contract(), 40, seed=11)
