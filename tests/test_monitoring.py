@@ -28,6 +28,7 @@ ALERTS = {
     "PredictionScoreShift",
     "NoPredictionTraffic",
     "PredictionLogDropping",
+    "PredictionLogUploadsFailing",
 }
 
 

@@ -85,7 +85,14 @@ class Settings(BaseSettings):
     prediction_log_pii: Literal["hash", "drop"] = "hash"
     # Key of the keyed hash (HMAC-SHA256); set a secret in production. Empty: plain SHA-256.
     prediction_log_pii_key: SecretStr = SecretStr("")
-    # Where `fetch-predictions` copies a log from (s3://, https:// or a path), and its cap.
+    # Where the service ships its closed log files (s3://bucket/prefix/; needs a folder, not "-"),
+    # every ship_seconds and at shutdown; removed here once stored. Empty: kept here only.
+    prediction_log_s3_uri: str = Field(
+        default="", pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)?$"
+    )
+    prediction_log_ship_seconds: float = Field(default=300.0, gt=0)
+    # Where `fetch-predictions` copies the log from (s3://bucket/prefix/: the newest files under
+    # it; one s3:// object, https:// or a path), and its cap.
     prediction_log_uri: str = ""
     fetch_max_mb: float = Field(default=512.0, gt=0)
     # `drift` exits 1 when it finds drift; false: 0 (the retraining workflow reads its

@@ -137,7 +137,13 @@ class Stack:
         definition = self.ecs.register_task_definition(
             family=self.prefix,
             containerDefinitions=[
-                {"name": "service", "image": "busybox", "essential": True, "portMappings": []}
+                {
+                    "name": "service",
+                    "image": "busybox",
+                    "essential": True,
+                    "portMappings": [],
+                    "environment": [{"name": "MLOPS_LOG_LEVEL", "value": "DEBUG"}],
+                }
             ],
             requiresCompatibilities=["FARGATE"],
             networkMode="awsvpc",
@@ -428,8 +434,21 @@ def test_release_validates_bakes_and_waits_for_ecs(
     definition = stack.ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
         "taskDefinition"
     ]
-    assert definition["containerDefinitions"][0]["image"] == stack.image
+    container = definition["containerDefinitions"][0]
+    assert container["image"] == stack.image
     assert (definition["cpu"], definition["memory"]) == ("512", "1024")
+    # it ships its prediction log to the shared bucket, under this environment's prefix
+    assert container["environment"] == [
+        {"name": "MLOPS_LOG_LEVEL", "value": "DEBUG"},
+        {
+            "name": "MLOPS_PREDICTION_LOG_S3_URI",
+            "value": f"s3://{NAME}-predictions-{ACCOUNT}-{REGION}/staging/",
+        },
+    ]
+    assert [(m["sourceVolume"], m["containerPath"]) for m in container["mountPoints"]] == [
+        ("logs", "/app/logs")
+    ]
+    assert [v["name"] for v in definition["volumes"]] == ["logs"]
     assert service["desiredCount"] == 1
     deployment = service["deploymentConfiguration"]
     assert deployment["strategy"] == "CANARY"

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
 from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.probes import free_port
 
 LOG = b'{"ts": "2026-11-26T00:00:00.000Z", "model_version": "3", "features": {}, "score": 0.5}\n'
 
@@ -118,6 +122,101 @@ def test_an_endless_source_is_stopped_at_the_cap(
         httpd.server_close()
     assert "over the cap of 1,048,576 bytes" in capsys.readouterr().err
     assert not (tmp_path / "logs" / "predictions" / "fetched-p.jsonl").exists()
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def bucket(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An empty S3 bucket in moto (server mode), which the command reaches through
+    AWS_ENDPOINT_URL as it would reach S3."""
+    env = {
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    yield s3
+    for key in [o["Key"] for o in s3.list_objects_v2(Bucket="logs").get("Contents", [])]:
+        s3.delete_object(Bucket="logs", Key=key)
+    s3.delete_bucket(Bucket="logs")
+
+
+def ship(s3: Any, key: str, records: int) -> bytes:
+    body = LOG * records
+    s3.put_object(Bucket="logs", Key=key, Body=body)
+    return body
+
+
+@pytest.mark.integration
+def test_fetch_from_a_prefix_takes_the_newest_files_up_to_the_cap(
+    tmp_path: Path,
+    bucket: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The oldest name sorts last: the order comes from LastModified (whole seconds on S3;
+    # within a second, a process's later file has the higher sequence number).
+    oldest = ship(bucket, "production/z-host-7-20261101T000000-aaaaaa-0001.jsonl", 3)
+    time.sleep(1.1)
+    middle = ship(bucket, "production/a-host-8-20261102T000000-bbbbbb-0001.jsonl", 2)
+    newest = ship(bucket, "production/a-host-8-20261102T000000-bbbbbb-0002.jsonl", 2)
+    ship(bucket, "production/README.txt", 1)  # not a log file
+    ship(bucket, "staging/s-host-9-20261102T000000-cccccc-0001.jsonl", 1)  # another prefix
+    monkeypatch.setenv("MLOPS_FETCH_MAX_MB", str((len(newest) + len(middle) + 10) / 1024 / 1024))
+    assert fetch(tmp_path, "--uri", "s3://logs/production/") == 0
+    folder = tmp_path / "logs" / "predictions"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "fetched-a-host-8-20261102T000000-bbbbbb-0001.jsonl",
+        "fetched-a-host-8-20261102T000000-bbbbbb-0002.jsonl",
+    ]
+    assert (folder / "fetched-a-host-8-20261102T000000-bbbbbb-0002.jsonl").read_bytes() == newest
+    out = capsys.readouterr().out
+    total = len(newest) + len(middle)
+    assert f"2 of 3 files, {total:,} bytes, newest first" in out
+    assert f"{len(oldest):,} bytes of older files left (MLOPS_FETCH_MAX_MB)" in out
+    # the whole prefix fits under the default cap
+    monkeypatch.delenv("MLOPS_FETCH_MAX_MB")
+    assert fetch(tmp_path, "--uri", "s3://logs/production/") == 0
+    assert len(list(folder.iterdir())) == 3
+    assert "3 of 3 files" in capsys.readouterr().out
+
+
+@pytest.mark.integration
+def test_a_prefix_whose_newest_file_is_over_the_cap_or_that_is_empty(
+    tmp_path: Path,
+    bucket: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert fetch(tmp_path, "--uri", "s3://logs/production/") == 0
+    assert "0 of 0 files" in capsys.readouterr().out
+    ship(bucket, "production/big-1-20261101T000000-aaaaaa-0001.jsonl", 10)
+    monkeypatch.setenv("MLOPS_FETCH_MAX_MB", str(40 / 1024 / 1024))
+    assert fetch(tmp_path, "--uri", "s3://logs/production/") == 1
+    assert "over the cap of 40 bytes (MLOPS_FETCH_MAX_MB)" in capsys.readouterr().err
+    assert not (tmp_path / "logs" / "predictions").exists() or not any(
+        (tmp_path / "logs" / "predictions").iterdir()
+    )
+    assert fetch(tmp_path, "--uri", "s3://no-such-bucket/production/") == 1
+    assert "cannot list the prediction log under s3://no-such-bucket/production/" in (
+        capsys.readouterr().err
+    )
 
 
 def test_fetch_failure_is_one_line(

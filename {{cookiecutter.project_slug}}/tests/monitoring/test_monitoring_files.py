@@ -29,6 +29,7 @@ ALERTS = {
     "PredictionScoreShift",
     "NoPredictionTraffic",
     "PredictionLogDropping",
+    "PredictionLogUploadsFailing",
 }
 PROMQL_FUNCTIONS = {
     "sum", "rate", "increase", "histogram_quantile", "abs", "absent", "max", "min", "by",

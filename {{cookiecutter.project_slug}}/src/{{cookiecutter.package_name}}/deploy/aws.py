@@ -54,6 +54,15 @@ INGRESS_NOTE = "release validation, expires "
 ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
 HISTORY_LENGTH = 10  # SSM standard parameters hold 4 KB
 RUNNER_ADDRESS_URL = "https://checkip.amazonaws.com"
+# Where the service ships its prediction log (serving/log_shipper.py): the shared stack's
+# bucket (infra/aws/registry.yaml, PredictionLogBucket), the environment's prefix (the
+# task role may only write there, infra/aws/service.yaml).
+LOG_SHIPPING_SETTING = "MLOPS_PREDICTION_LOG_S3_URI"
+PREDICTION_LOG_BUCKET = "{name}-predictions-{account}-{region}"
+# The image's log folder (Dockerfile: VOLUME /app/logs). With a read-only root file system
+# a Fargate task can only write there through a task-definition volume mounted at that path.
+LOG_VOLUME = "logs"
+LOG_VOLUME_PATH = "/app/logs"
 
 
 def forward_weights(actions: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -78,6 +87,36 @@ def split_image(image: str) -> tuple[str, str]:
             "(the build job's `image` output)"
         )
     return repository, digest
+
+
+def with_prediction_log(
+    container: dict[str, Any], volumes: list[dict[str, Any]], uri: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The service's container and the task's volumes, with the log shipped to `uri`.
+
+    Merged into what the previous revision had, never replacing it: every other
+    environment variable stays, and a shipping URI or a log mount an operator set
+    wins (an empty URI turns shipping off).
+    """
+    environment = list(container.get("environment") or [])
+    if all(variable.get("name") != LOG_SHIPPING_SETTING for variable in environment):
+        environment.append({"name": LOG_SHIPPING_SETTING, "value": uri})
+    mounts = list(container.get("mountPoints") or [])
+    volumes = list(volumes)
+    if all(mount.get("containerPath") != LOG_VOLUME_PATH for mount in mounts):
+        mounts.append(
+            {"sourceVolume": LOG_VOLUME, "containerPath": LOG_VOLUME_PATH, "readOnly": False}
+        )
+        if all(volume.get("name") != LOG_VOLUME for volume in volumes):
+            volumes.append({"name": LOG_VOLUME})  # task storage, gone with the task
+    return {**container, "environment": environment, "mountPoints": mounts}, volumes
+
+
+def prediction_log_uri(name: str, task_definition_arn: str, environment: str) -> str:
+    """s3://<the shared stack's bucket>/<environment>/, the account and region from an ARN."""
+    _, _, _, region, account, _ = task_definition_arn.split(":", 5)
+    bucket = PREDICTION_LOG_BUCKET.format(name=name, account=account, region=region)
+    return f"s3://{bucket}/{environment}/"
 
 
 def owner_id() -> str:
@@ -491,7 +530,11 @@ class AwsPlatform:
         return [TrafficStep(policy.steps[0], None), bake]
 
     def start_green(self, release: Release) -> None:
-        """New task-definition revision with the image by digest, then update_service."""
+        """New task-definition revision with the image by digest, then update_service.
+
+        The revision copies the previous one and makes sure the service ships its
+        prediction log to this environment's prefix (`with_prediction_log`).
+        """
         image = self.check_image(release.source)
         service = self._service()
         current = service["taskDefinition"]
@@ -501,12 +544,19 @@ class AwsPlatform:
         name = self.config.container
         if all(c["name"] != name for c in definition["containerDefinitions"]):
             raise DeployError(f"task definition {current} has no container {name!r}")
-        containers = [
-            {**c, "image": image} if c["name"] == name else c
-            for c in definition["containerDefinitions"]
-        ]
+        uri = prediction_log_uri(
+            self.config.name, definition["taskDefinitionArn"], self.environment
+        )
+        volumes = list(definition.get("volumes") or [])
+        containers = []
+        for container in definition["containerDefinitions"]:
+            if container["name"] != name:
+                containers.append(container)
+                continue
+            service, volumes = with_prediction_log({**container, "image": image}, volumes, uri)
+            containers.append(service)
         keys = (
-            "family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes",
+            "family", "taskRoleArn", "executionRoleArn", "networkMode",
             "requiresCompatibilities", "runtimePlatform",
         )  # fmt: skip
         registered = self.clients.ecs.register_task_definition(
@@ -514,6 +564,7 @@ class AwsPlatform:
             cpu=self.config.cpu,
             memory=self.config.memory,
             containerDefinitions=containers,
+            volumes=volumes,
         )["taskDefinition"]["taskDefinitionArn"]
         states = self._alarm_states()
         self._ignored_alarms = {n for n, (state, _) in states.items() if state == "ALARM"}

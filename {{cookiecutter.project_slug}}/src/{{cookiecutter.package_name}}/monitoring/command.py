@@ -79,7 +79,10 @@ def _fetch_predictions(args: argparse.Namespace, settings: Settings) -> int:
 
 def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--uri", default=None, help="s3://, https:// or a path (default: MLOPS_PREDICTION_LOG_URI)"
+        "--uri",
+        default=None,
+        help="s3://bucket/prefix/ (its newest files), s3://bucket/key, https:// or a path "
+        "(default: MLOPS_PREDICTION_LOG_URI)",
     )
 
 

@@ -14,6 +14,7 @@ SERVICE_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "model_info": ("gauge", ("model_version", "contract")),
     "predictions_total": ("counter", ()),
     "prediction_log_records_total": ("counter", ("outcome",)),
+    "prediction_log_uploads_total": ("counter", ("outcome",)),
     "http_requests_in_flight": ("gauge", ()),
 }
 

@@ -36,7 +36,7 @@ from ..settings import PACKAGE_NAME, STDOUT, Settings
 from ..train.metrics_file import read_metrics
 from .config import DriftConfig, load_drift_config
 from .detect import DriftResult, detect_drift
-from .fetch import fetch, fetched_name
+from .fetch import fetch, fetch_prefix, fetched_name, is_prefix
 from .frames import Sample, labelled_table
 from .inputs import (
     attach_labels,
@@ -398,15 +398,29 @@ def run_simulate(
 
 
 def run_fetch_predictions(settings: Settings, uri: str | None) -> int:
-    """Copy the configured log (MLOPS_PREDICTION_LOG_URI) into the prediction log folder."""
+    """Copy the configured log (MLOPS_PREDICTION_LOG_URI) into the prediction log folder.
+
+    A file is copied whole; from an S3 prefix, its newest files up to the cap.
+    """
     source = uri or settings.prediction_log_uri
     if not source:
         print("fetch-predictions: MLOPS_PREDICTION_LOG_URI is not set: nothing to fetch")
         return 0
     if settings.prediction_log_dir == STDOUT:
         raise FetchError("MLOPS_PREDICTION_LOG_DIR is '-' (standard output): set a folder")
+    cap = int(settings.fetch_max_mb * 1024 * 1024)
+    if is_prefix(source):
+        fetched = fetch_prefix(source, settings.prediction_log_dir, cap)
+        line = (
+            f"fetch-predictions: {source} -> {settings.prediction_log_dir}: "
+            f"{len(fetched.files)} of {fetched.found} files, {fetched.bytes:,} bytes, newest first"
+        )
+        if fetched.skipped_bytes:
+            line += f"; {fetched.skipped_bytes:,} bytes of older files left (MLOPS_FETCH_MAX_MB)"
+        print(line)
+        return 0
     target = settings.prediction_log_dir / fetched_name(source)
-    size = fetch(source, target, int(settings.fetch_max_mb * 1024 * 1024))
+    size = fetch(source, target, cap)
     print(f"fetch-predictions: {source} -> {target} ({size:,} bytes)")
     return 0
 

@@ -9,7 +9,8 @@ Under pressure: at most `max_in_flight` requests are served at once (beyond,
 503 + Retry-After); a single row is scored on the event loop (~0.1 ms), a
 batch is parsed, validated and scored in a worker thread, so a 1,000-row
 batch (~50 ms of work) never stalls the single-row requests behind it. The
-prediction log is written by a background thread and never fails a request.
+prediction log is written by a background thread and never fails a request;
+another ships its closed files to S3 when MLOPS_PREDICTION_LOG_S3_URI is set.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import asyncio
 import gc
 import inspect
 import logging
+import os
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,11 +37,13 @@ from pydantic_core import to_json
 
 from .. import __version__
 from ..contract.model import DataContract, load_contract
-from ..errors import ModelLoadError
+from ..errors import ConfigError, ModelLoadError
 from ..layout import MODEL_CARD_HTML
-from ..settings import Settings
+from ..settings import STDOUT, Settings
+from .aws_credentials import CredentialSource
 from .faults import Fault, parse_fault
 from .guards import BodyGuard, InFlightLimit, VersionHeader
+from .log_shipper import LogShipper
 from .logs import configure_logging
 from .metrics import (
     ASGIApp,
@@ -52,6 +56,7 @@ from .metrics import (
 )
 from .prediction_log import LogPolicy, PredictionLog
 from .predictor import LoadedModel, load_model
+from .s3_upload import Endpoint, S3Location, S3Uploader
 from .schema import (
     MAX_BATCH_ROWS,
     Prediction,
@@ -90,6 +95,7 @@ class ServiceState:
     fault: Fault = field(default_factory=Fault)
     git_revision: str = "unknown"
     prediction_log: PredictionLog | None = None
+    log_shipper: LogShipper | None = None
     model: LoadedModel | None = None
     load_error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -278,7 +284,10 @@ class Exposure:
 def _lifespan(
     state: ServiceState, exposure: Exposure
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Start the log writer and the operator port, load the model; stop both at shutdown."""
+    """Start the log writer, its shipper and the operator port, load the model; stop them.
+
+    At shutdown the log writes what is queued, then the shipper ships its last file.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -286,6 +295,8 @@ def _lifespan(
             raise SystemExit("injected fault: crash at start")
         if state.prediction_log is not None:
             state.prediction_log.start()
+        if state.log_shipper is not None:
+            state.log_shipper.start()
         admin = None
         if exposure.admin_port is not None:
             admin = AdminServer(admin_app(app, state, exposure), exposure)
@@ -311,6 +322,8 @@ def _lifespan(
                 admin.stop()
             if state.prediction_log is not None:
                 state.prediction_log.close()  # SIGTERM: what is queued is written
+            if state.log_shipper is not None:
+                await asyncio.to_thread(state.log_shipper.close)  # and the last file shipped
 
     return lifespan
 
@@ -425,6 +438,7 @@ def create_app(
     fault: Fault | None = None,
     git_revision: str = "unknown",
     prediction_log: PredictionLog | None = None,
+    log_shipper: LogShipper | None = None,
     max_batch_rows: int = MAX_BATCH_ROWS,
     max_body_bytes: int = 2_000_000,
     max_in_flight: int = 64,
@@ -442,9 +456,12 @@ def create_app(
         fault=fault or Fault(),
         git_revision=git_revision,
         prediction_log=prediction_log,
+        log_shipper=log_shipper,
     )
     if prediction_log is not None:
         prediction_log.count_with(metrics.count_log)
+    if log_shipper is not None:
+        log_shipper.count_with(metrics.count_upload)
     on_api_port = exposure.admin_port is None
     docs = exposure.docs and on_api_port
     app = FastAPI(
@@ -596,6 +613,34 @@ def prediction_log_from(settings: Settings, contract: DataContract) -> Predictio
     return PredictionLog(policy)
 
 
+def log_shipper_from(
+    settings: Settings, log: PredictionLog | None, environ: Mapping[str, str]
+) -> LogShipper | None:
+    """The shipper MLOPS_PREDICTION_LOG_S3_URI asks for (None when unset or nothing is logged).
+
+    Raises:
+        ConfigError: the log goes to standard output (no files to ship), or the AWS
+            settings name no usable endpoint or region.
+    """
+    uri = settings.prediction_log_s3_uri
+    if not uri:
+        return None
+    if settings.prediction_log_dir == STDOUT:
+        raise ConfigError(
+            f"MLOPS_PREDICTION_LOG_S3_URI={uri} ships log files, but MLOPS_PREDICTION_LOG_DIR is "
+            "'-' (standard output): set a folder, or unset MLOPS_PREDICTION_LOG_S3_URI"
+        )
+    try:
+        location = S3Location.parse(uri)
+        endpoint = Endpoint.for_bucket(location.bucket, environ)
+    except ValueError as err:
+        raise ConfigError(f"MLOPS_PREDICTION_LOG_S3_URI={uri}: {err}") from err
+    if log is None:
+        return None  # MLOPS_PREDICTION_LOG_SAMPLE=0 (or only checking): nothing to ship
+    uploader = S3Uploader(location, endpoint, CredentialSource(environ))
+    return LogShipper(log, uploader, interval=settings.prediction_log_ship_seconds)
+
+
 def app_from_env() -> FastAPI:
     """Factory for uvicorn: everything from Settings (MLOPS_* variables)."""
     settings = Settings.load()
@@ -605,12 +650,14 @@ def app_from_env() -> FastAPI:
     log = None
     if settings.prediction_log_sample > 0:
         log = prediction_log_from(settings, contract)
+    shipper = log_shipper_from(settings, log, os.environ)
     return create_app(
         contract,
         lambda: load_model(model_dir, contract),
         fault=parse_fault(settings.fault),
         git_revision=settings.git_revision,
         prediction_log=log,
+        log_shipper=shipper,
         max_batch_rows=settings.max_batch_rows,
         max_body_bytes=settings.max_body_bytes,
         max_in_flight=settings.max_in_flight,

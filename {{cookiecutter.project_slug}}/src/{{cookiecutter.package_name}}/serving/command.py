@@ -86,6 +86,9 @@ def run_serve(host: str, port: int, workers: WorkerSetting | None, settings: Set
     """
     import uvicorn
 
+    from .app import log_shipper_from
+
+    log_shipper_from(settings, None, os.environ)  # a shipping setting that cannot work: refused now
     count = resolve_workers(settings.workers if workers is None else workers)
     os.environ.setdefault("MLOPS_ADMIN_HOST", host)  # the operator port, if any, listens alike
     with shared_metrics(count, settings):

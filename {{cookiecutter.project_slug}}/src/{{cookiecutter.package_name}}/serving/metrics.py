@@ -74,6 +74,15 @@ class ServiceMetrics:
         )
         for outcome in ("written", "dropped"):
             self.log_records.labels(outcome)  # both series exist from the start
+        self.log_uploads = Counter(
+            "prediction_log_uploads",
+            "Prediction-log files shipped to S3 by outcome: uploaded (then removed here), or "
+            "failed (kept and retried next interval).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("uploaded", "failed"):
+            self.log_uploads.labels(outcome)
         self.in_flight = Gauge(
             "http_requests_in_flight",
             "Requests being served right now (beyond the cap they get 503).",
@@ -91,6 +100,10 @@ class ServiceMetrics:
     def count_log(self, outcome: str, count: int) -> None:
         """Counter callback of the prediction log (called from its writer thread too)."""
         self.log_records.labels(outcome).inc(count)
+
+    def count_upload(self, outcome: str, count: int) -> None:
+        """Counter callback of the log shipper (called from its thread)."""
+        self.log_uploads.labels(outcome).inc(count)
 
 
 def exposition(registry: CollectorRegistry) -> bytes:

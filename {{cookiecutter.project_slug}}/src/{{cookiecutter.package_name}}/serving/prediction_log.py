@@ -19,7 +19,10 @@ several uvicorn workers never interleave lines in one file:
     <dir>/<host>-<pid>-<start>-<random>-<n>.jsonl     a new file every `max_file_bytes`
 
 and at most `keep_files` files stay in the folder (the oldest go first; a
-process whose file was removed opens a new one). The reader
+process whose file was removed opens a new one). A shipper (`log_shipper`) asks
+the writer to `hand_off` its files: the writer closes the current one if it holds
+records (the next record opens a new file) and names every file of its own that
+is closed, so a file is never shipped while it can still grow. The reader
 (`monitoring.prediction_log`) reads them all. With the folder "-" records go
 to standard output, one JSON object per line (the container's log driver
 keeps them). The record format is `layout.PredictionRecord`.
@@ -39,6 +42,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,11 +91,16 @@ def _no_count(outcome: str, count: int) -> None:
     """Default counter: nothing to record."""
 
 
+def host_tag() -> str:
+    """This host's name as log file names carry it (safe characters, at most 40)."""
+    host = "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname())[:40]
+    return host or "host"
+
+
 def process_tag() -> str:
     """Names one writer's files: host, pid, start time and a random part (unique everywhere)."""
-    host = "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname())[:40]
     started = time.strftime("%Y%m%dT%H%M%S")
-    return f"{host or 'host'}-{os.getpid()}-{started}-{secrets.token_hex(3)}"
+    return f"{host_tag()}-{os.getpid()}-{started}-{secrets.token_hex(3)}"
 
 
 class _Files:
@@ -166,6 +175,20 @@ class _Files:
                 os.close(self.fd)
             self.fd = None
 
+    def rotate(self) -> None:
+        """Close the current file if it holds records: the next record opens a new one."""
+        if self.path is not None and self.size > 0:
+            self.close()
+            self.path, self.size = None, 0
+
+    def closed_files(self) -> list[Path]:
+        """This writer's files that it will not write again, oldest first."""
+        try:
+            found = self.policy.directory.glob(f"{self.tag}-*{PREDICTION_LOG_SUFFIX}")
+            return sorted(p for p in found if p != self.path)
+        except OSError:
+            return []
+
 
 class PredictionLog:
     """Sample, redact and append predictions from a background thread; never raises."""
@@ -186,6 +209,7 @@ class PredictionLog:
         self._stamp_prefix = ""
         self._files = None if policy.directory == STDOUT else _Files(policy)
         self._thread: threading.Thread | None = None
+        self._handoffs: queue.SimpleQueue[Future[list[Path]]] = queue.SimpleQueue()
         self._failing: str | None = None  # the error of the current outage, if any
         self._warned_at = -WARN_INTERVAL_SECONDS
         self._dropped_in_outage = 0
@@ -326,6 +350,50 @@ class PredictionLog:
         if self._files is not None:
             self._files.close()
 
+    @property
+    def writes_files(self) -> bool:
+        """False when the records go to standard output (nothing to ship)."""
+        return self._files is not None
+
+    def hand_off(self, timeout: float = 5.0) -> list[Path] | None:
+        """Close the current file if it holds records; this process's closed files, oldest first.
+
+        Runs in the writer thread (which alone opens and closes files), so a file
+        named here is never written again. None when the writer did not answer in
+        `timeout` (stuck on a hanging disk): nothing is handed off this time.
+        """
+        files = self._files
+        if files is None:
+            return []
+        thread = self._thread
+        if thread is None or not thread.is_alive():  # stopped: every file is closed
+            files.rotate()
+            return files.closed_files()
+        request: Future[list[Path]] = Future()
+        self._handoffs.put(request)
+        self._wake.set()
+        try:
+            return request.result(timeout)
+        except TimeoutError:
+            request.cancel()
+            return None
+
+    def _answer_handoffs(self) -> None:
+        """In the writer thread: rotate and list the closed files for each waiting shipper."""
+        files = self._files
+        while True:
+            try:
+                request = self._handoffs.get_nowait()
+            except queue.Empty:
+                return
+            if not request.set_running_or_notify_cancel():
+                continue  # the shipper gave up waiting
+            if files is None:
+                request.set_result([])
+                continue
+            files.rotate()
+            request.set_result(files.closed_files())
+
     def _run(self) -> None:
         stop = False
         while not stop:
@@ -352,6 +420,7 @@ class PredictionLog:
                     event.set()
                 if stop or (len(batch) < BATCH and not flushed):
                     break
+            self._answer_handoffs()  # after the queue: a handed-off file holds what was queued
 
     def _write(self, batch: list[Queued]) -> None:
         files = self._files
