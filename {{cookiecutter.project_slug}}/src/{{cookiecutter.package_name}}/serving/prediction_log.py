@@ -34,6 +34,7 @@ import contextlib
 import errno
 import logging
 import os
+import queue
 import random
 import secrets
 import socket
