@@ -480,6 +480,20 @@ def test_release_validates_bakes_and_waits_for_ecs(
     assert "is already live" in capsys.readouterr().out
 
 
+def test_a_release_keeps_the_task_count_autoscaling_chose(
+    moto_url: str, green: ServiceProcess
+) -> None:
+    """Only the first release starts the service (min_tasks); later ones leave the count alone."""
+    stack = Stack(moto_url, "stg")
+    blue_is_live(stack, green, shipped_config())
+    stack.ecs.update_service(cluster=stack.prefix, service=stack.prefix, desiredCount=3)
+    assert release(stack, EcsSimulator(stack), green, shipped_config()) == 0
+    service = stack.ecs.describe_services(cluster=stack.prefix, services=[stack.prefix])[
+        "services"
+    ][0]
+    assert service["desiredCount"] == 3
+
+
 @pytest.mark.parametrize("green", ["error"], indirect=True)
 def test_failed_validation_rolls_back_at_the_validation_hook(
     moto_url: str, green: ServiceProcess, capsys: pytest.CaptureFixture[str]

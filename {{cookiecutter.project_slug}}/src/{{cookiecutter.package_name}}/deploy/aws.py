@@ -553,8 +553,8 @@ class AwsPlatform:
             if container["name"] != name:
                 containers.append(container)
                 continue
-            service, volumes = with_prediction_log({**container, "image": image}, volumes, uri)
-            containers.append(service)
+            shipping, volumes = with_prediction_log({**container, "image": image}, volumes, uri)
+            containers.append(shipping)
         keys = (
             "family", "taskRoleArn", "executionRoleArn", "networkMode",
             "requiresCompatibilities", "runtimePlatform",
