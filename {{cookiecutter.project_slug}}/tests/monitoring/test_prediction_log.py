@@ -201,6 +201,19 @@ def test_a_full_queue_drops_and_never_blocks(
     assert len(records(tmp_path)) == 10
 
 
+def test_a_lasting_overload_warns_once_a_minute_not_after_every_write(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with writing(LogPolicy(tmp_path, queue_size=5)) as (log, counts):
+        for _ in range(3):  # full, written, full again: one outage as far as the reader cares
+            for _ in range(8):
+                log.submit(FEATURES, 0.5, "1")
+            log.flush()
+    assert sum(counts.by_outcome.values()) == 24
+    assert counts.by_outcome["dropped"] >= 3  # at least one full round (the writer sleeps 0.1 s)
+    assert caplog.text.count("dropping records") == 1
+
+
 def test_a_file_removed_by_another_process_is_replaced(tmp_path: Path) -> None:
     with writing(LogPolicy(tmp_path)) as (log, _):
         log.submit(FEATURES, 0.5, "1")
