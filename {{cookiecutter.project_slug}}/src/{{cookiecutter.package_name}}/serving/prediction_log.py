@@ -1,13 +1,14 @@
 """Write sampled predictions to the prediction log without ever failing or slowing a prediction.
 
-A request only samples, checks and appends a tuple to a deque (`submit`, ~1 us:
-no I/O, no hashing, no lock); one background thread wakes every 0.1 s, redacts,
-formats and appends what is queued in a few system calls. Waking on a clock rather
-than per record matters: a writer woken by every record would take the interpreter's
-lock (the GIL) from the event loop once per request, and stall it. And the writer's
-work per record is kept small (~5 us: pydantic-core's JSON serializer, hashed values
-remembered), because while it formats a batch the event loop waits for the GIL: a
-slow writer shows as the service's p99. When the queue is full
+A request samples, redacts and formats its own record (`submit`, ~8 us: pydantic-core's
+JSON serializer, hashed values remembered; no I/O, no lock) and appends the line to a
+deque; one background thread wakes every 0.1 s and appends what is queued in a few
+system calls. Formatting belongs to the request: done by the writer, the same work
+came in bursts (a tenth of a second of records at once), during which the event loop
+waited for the interpreter's lock (the GIL), and that showed as the service's p99
+(10-11 ms, against 7-8 ms formatted per request, measured). Waking on a clock rather
+than per record matters for the same reason: a writer woken by every record would
+take the GIL from the event loop once per request. When the queue is full
 or the disk refuses the write (full, read-only, no permission, folder gone),
 records are dropped and counted (`prediction_log_records_total{outcome="dropped"}`),
 one warning is logged per outage, and writing resumes by itself as soon as a
@@ -33,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import math
 import os
 import queue
 import random
@@ -57,12 +59,6 @@ logger = logging.getLogger(__name__)
 BATCH = 512  # records per write: one system call for many predictions
 WRITE_EVERY_SECONDS = 0.1  # the writer wakes this often and writes everything queued
 WARN_INTERVAL_SECONDS = 60.0  # at most one "cannot write" warning a minute
-# Records formatted between two pauses of the writer (~0.3 ms of work). The pause is a
-# real sleep (0.1 ms), not sleep(0): released and at once re-taken, the interpreter lock
-# stays with the writer, and the event loop waits out the switch interval (5 ms), which
-# showed as the service's p99 (10.4 ms; 7.4-7.7 ms with these pauses, 5.6 ms unlogged).
-YIELD_EVERY = 32  # with the pauses, the writer keeps up with ~65,000 records a second
-YIELD_SECONDS = 0.0001
 TOKEN_CACHE = 4096  # hashed values of personal features remembered by the writer
 
 
@@ -86,13 +82,30 @@ class LogPolicy:
 
 
 Counter = Callable[[str, int], None]  # (outcome, count): "written" or "dropped"
-# What `submit` queues: features, score, model version, id, time.time() of the prediction.
-Queued = tuple[Mapping[str, FeatureValue], float, str, str | None, float]
 STOP = None  # queued by `close`: the writer writes what came before, then ends
 
 
 def _no_count(outcome: str, count: int) -> None:
     """Default counter: nothing to record."""
+
+
+def _checked(features: Mapping[str, FeatureValue], score: float) -> tuple[float, str]:
+    """(the score as a float, "") for a loggable record, else (nan, why not).
+
+    The checks PredictionRecord makes, without building one per request (callers
+    may pass what their types do not promise: a bool, a string, None).
+    """
+    try:
+        if isinstance(score, bool):
+            raise TypeError(score)
+        value = float(score)
+    except (TypeError, ValueError):
+        return math.nan, f"score must be a number, got {score!r}"
+    if not 0.0 <= value <= 1.0:  # NaN fails both comparisons
+        return math.nan, f"score must be a probability, got {score!r}"
+    if not features:
+        return math.nan, "features must be a non-empty object"
+    return value, ""
 
 
 def host_tag() -> str:
@@ -206,11 +219,12 @@ class PredictionLog:
         self._random = random.Random(seed)
         # A deque, not queue.Queue: append and popleft are atomic and ~20x cheaper (no lock,
         # no condition); the writer polls on a clock anyway. `flush` queues an Event.
-        self._queue: deque[Queued | threading.Event | None] = deque()
+        self._queue: deque[bytes | threading.Event | None] = deque()
         self._wake = threading.Event()
-        self._tokens: dict[tuple[str, FeatureValue], str] = {}  # the writer thread's only
-        self._stamp_second = -1
-        self._stamp_prefix = ""
+        # Shared by the threads that submit (the event loop, batch threads): a dict's get
+        # and set are atomic, and a value computed twice is the same value.
+        self._tokens: dict[tuple[str, FeatureValue], str] = {}
+        self._stamp: tuple[int, str] = (-1, "")  # (second, its formatted prefix), one object
         self._files = None if policy.directory == STDOUT else _Files(policy)
         self._thread: threading.Thread | None = None
         self._handoffs: queue.SimpleQueue[Future[list[Path]]] = queue.SimpleQueue()
@@ -239,30 +253,31 @@ class PredictionLog:
         rate = self.policy.sample_rate
         if rate <= 0.0 or (rate < 1.0 and self._random.random() >= rate):
             return False
-        # The checks PredictionRecord makes, inline (a record the format refuses: never a 500).
-        try:
-            if isinstance(score, bool):
-                raise TypeError("a boolean")
-            value = float(score)
-        except (TypeError, ValueError):
-            self._drop(1, f"unloggable record: score must be a number, got {score!r}")
-            return False
-        if not 0.0 <= value <= 1.0:  # NaN fails both comparisons
-            self._drop(1, f"unloggable record: score must be a probability, got {score!r}")
-            return False
-        if not features:
-            self._drop(1, "unloggable record: features must be a non-empty object")
+        value, refused = _checked(features, score)
+        if refused:  # a record the format refuses: dropped and counted, never a 500
+            self._drop(1, f"unloggable record: {refused}")
             return False
         if len(self._queue) >= self.policy.queue_size:  # racing threads may pass it by a few
             self._drop(1, "the writer is behind (queue full)")
             return False
-        self._queue.append((features, value, model_version, record_id, time.time()))
+        try:
+            line = self._line(features, value, model_version, record_id, time.time())
+        except Exception as err:  # a value JSON cannot hold: never a 500
+            self._drop(1, f"unloggable record: {type(err).__name__}: {err}")
+            return False
+        self._queue.append(line)
         return True
 
-    def _line(self, item: Queued) -> bytes:
-        """The record as logged (in the writer thread): timestamped, personal data redacted."""
+    def _line(
+        self,
+        features: Mapping[str, FeatureValue],
+        score: float,
+        model_version: str,
+        record_id: str | None,
+        when: float,
+    ) -> bytes:
+        """The record as logged: timestamped, personal data redacted, one JSON line."""
         policy = self.policy
-        features, score, model_version, record_id, when = item
         if policy.pii_columns:
             features = dict(features)
             for column in policy.pii_columns:
@@ -276,10 +291,11 @@ class PredictionLog:
             # as redact() does, without its dicts: each id is new, so this runs for every record
             record_id = None if policy.pii_mode == "drop" else pii_hash(record_id, policy.pii_key)
         second = int(when)
-        if second != self._stamp_second:  # one strftime a second, not one a record
-            self._stamp_second = second
-            self._stamp_prefix = utc_timestamp(datetime.fromtimestamp(second, UTC))[:-4]
-        stamp = f"{self._stamp_prefix}{int((when - second) * 1000):03d}Z"
+        stamped, prefix = self._stamp
+        if second != stamped:  # one strftime a second, not one a record
+            prefix = utc_timestamp(datetime.fromtimestamp(second, UTC))[:-4]
+            self._stamp = (second, prefix)
+        stamp = f"{prefix}{int((when - second) * 1000):03d}Z"
         document: dict[str, object] = {
             "ts": stamp,
             "model_version": model_version,
@@ -405,7 +421,7 @@ class PredictionLog:
             self._wake.wait(WRITE_EVERY_SECONDS)
             self._wake.clear()
             while True:  # everything queued now, BATCH records per write
-                batch: list[Queued] = []
+                batch: list[bytes] = []
                 flushed: list[threading.Event] = []
                 try:
                     while len(batch) < BATCH:
@@ -427,21 +443,10 @@ class PredictionLog:
                     break
             self._answer_handoffs()  # after the queue: a handed-off file holds what was queued
 
-    def _write(self, batch: list[Queued]) -> None:
+    def _write(self, lines: list[bytes]) -> None:
         files = self._files
-        lines = []
-        for index, item in enumerate(batch, 1):
-            try:
-                lines.append(self._line(item))
-            except Exception as err:  # one bad record costs itself only
-                self._drop(1, f"unloggable record: {type(err).__name__}: {err}")
-            if index % YIELD_EVERY == 0:
-                time.sleep(YIELD_SECONDS)  # the event loop takes the GIL meanwhile
-        if not lines:
-            return
-        lines.append(b"")
-        data = b"\n".join(lines)
-        count = len(lines) - 1
+        data = b"\n".join([*lines, b""])
+        count = len(lines)
         try:
             if files is None:
                 _write_stdout(data)
