@@ -484,10 +484,11 @@ def test_a_release_keeps_the_task_count_autoscaling_chose(
     moto_url: str, green: ServiceProcess
 ) -> None:
     """Only the first release starts the service (min_tasks); later ones leave the count alone."""
-    stack = Stack(moto_url, "stg")
-    blue_is_live(stack, green, shipped_config())
+    stack = Stack(moto_url, "n")
+    config = shipped_config(environments={"staging": "n"})
+    blue_is_live(stack, green, config)
     stack.ecs.update_service(cluster=stack.prefix, service=stack.prefix, desiredCount=3)
-    assert release(stack, EcsSimulator(stack), green, shipped_config()) == 0
+    assert release(stack, EcsSimulator(stack), green, config) == 0
     service = stack.ecs.describe_services(cluster=stack.prefix, services=[stack.prefix])[
         "services"
     ][0]
