@@ -143,6 +143,7 @@ def test_skipped_rows_are_listed_by_line_never_dropped_silently(
     rows = [list(row) for row in sample_rows[:30]]
     rows[2] = with_value(rows[2], header, ROLES.numeric, _above_the_maximum())  # line 3
     rows[6] = with_value(rows[6], header, REQUIRED, "")  # line 7
+    rows[10] = rows[10][:-2]  # line 11: two fields short (the reader itself skips it)
     rows[20] = with_value(rows[20], header, ROLES.categorical, NOT_A_VALUE)  # line 21
     path = write_rows(tmp_path / "in.csv", rows)
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -153,14 +154,15 @@ def test_skipped_rows_are_listed_by_line_never_dropped_silently(
         str(path), str(out), CONTRACT, model, on_error="skip", reader=reader, chunk_rows=7
     )
     assert result.rows_in == 29
-    assert result.rejected == 3
-    assert result.rows_scored == 26 == len(read_scores(out))
+    assert result.rejected == 4
+    assert result.rows_scored == 25 == len(read_scores(out))
     assert result.rejects_file == tmp_path / "scores.rejected.csv"
     rejected = read_scores(result.rejects_file)
-    assert [r["line"] for r in rejected] == ["3", "7", "22"]
+    assert [r["line"] for r in rejected] == ["3", "7", "11", "22"]
     assert f"{ROLES.numeric} {_above_the_maximum()} is above the maximum" in rejected[0]["reasons"]
     assert f"{REQUIRED} is blank" in rejected[1]["reasons"]
-    assert f"{ROLES.categorical} '{NOT_A_VALUE}' is not one of" in rejected[2]["reasons"]
+    assert f"has {len(header) - 2} fields, the header {len(header)}" in rejected[2]["reasons"]
+    assert f"{ROLES.categorical} '{NOT_A_VALUE}' is not one of" in rejected[3]["reasons"]
     if ROLES.id:  # the row after the blank line is scored
         scored_ids = {s[ID] for s in read_scores(out)}
         assert rows[15][header.index(ROLES.id)] in scored_ids

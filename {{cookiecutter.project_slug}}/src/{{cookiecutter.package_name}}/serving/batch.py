@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, TextIO
@@ -183,6 +183,18 @@ def _without_blank_lines(
     return Chunk(kept, lines[keep], bad)
 
 
+def _line_numbers(start: int, count: int, skipped: Collection[int]) -> np.ndarray:
+    """The next `count` line numbers from `start`, past the lines the reader `skipped`.
+
+    numpy, not a loop per row: a million-row file would spend a third of a second here.
+    """
+    gaps = np.array(sorted(n for n in skipped if n >= start), dtype=np.int64)
+    numbers = np.arange(start, start + count + len(gaps), dtype=np.int64)
+    if len(gaps):
+        numbers = numbers[~np.isin(numbers, gaps)]
+    return numbers[:count]
+
+
 def _arrow_csv_chunks(path: Path, chunk_rows: int) -> tuple[list[str], Iterator[Chunk]]:
     """Read with pyarrow's streaming CSV reader, every column dictionary-coded text (fast)."""
     import pyarrow as pa
@@ -227,11 +239,9 @@ def _arrow_csv_chunks(path: Path, chunk_rows: int) -> tuple[list[str], Iterator[
             for batch in reader:
                 for start in range(0, batch.num_rows, chunk_rows):
                     part = batch.slice(start, chunk_rows)
-                    lines: list[int] = []
-                    while len(lines) < part.num_rows:
-                        if next_line not in skipped:
-                            lines.append(next_line)
-                        next_line += 1
+                    lines = _line_numbers(next_line, part.num_rows, skipped)
+                    if len(lines):
+                        next_line = int(lines[-1]) + 1
                     bad = [(n, r) for n, r in sorted(skipped.items()) if r and n < next_line]
                     for n in [n for n in skipped if n < next_line]:
                         del skipped[n]
@@ -239,7 +249,7 @@ def _arrow_csv_chunks(path: Path, chunk_rows: int) -> tuple[list[str], Iterator[
                         name: _arrow_coded(part.column(i))
                         for i, name in enumerate(part.schema.names)
                     }
-                    yield _without_blank_lines(columns, np.asarray(lines, dtype=np.int64), bad)
+                    yield _without_blank_lines(columns, lines, bad)
         except pa.ArrowInvalid as err:
             raise BatchInputError(f"{path} is not a readable CSV file: {err}") from err
         rest = [(n, r) for n, r in sorted(skipped.items()) if r]
