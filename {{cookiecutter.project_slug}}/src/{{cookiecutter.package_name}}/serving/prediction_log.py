@@ -1,4 +1,4 @@
-"""Write sampled predictions to the prediction log without ever failing or slowing a prediction.
+"""Write sampled predictions to the prediction log without ever failing a prediction.
 
 A request samples, redacts and formats its own record (`submit`, ~8 us: pydantic-core's
 JSON serializer, hashed values remembered; no I/O, no lock) and appends the line to a
@@ -208,7 +208,7 @@ class _Files:
 
 
 class PredictionLog:
-    """Sample, redact and append predictions from a background thread; never raises."""
+    """Sample, redact and format in the request, append from a background thread; never raises."""
 
     def __init__(
         self, policy: LogPolicy, *, count: Counter = _no_count, seed: int | None = None
