@@ -31,6 +31,7 @@ from {{ cookiecutter.package_name }}.layout import (
     OnnxExport,
     TrackedModel,
 )
+from {{ cookiecutter.package_name }}.probes import free_port
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.train import training
 from {{ cookiecutter.package_name }}.train.features import build_pipeline
@@ -190,6 +191,20 @@ def prediction_log_outside_the_project(tmp_path_factory: pytest.TempPathFactory)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLOPS_PREDICTION_LOG_DIR", str(folder))
         yield folder
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """moto in server mode on 127.0.0.1, one per test module: AWS APIs over real HTTP."""
+    from moto.server import ThreadedMotoServer  # a dev dependency: loaded only when used
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from {{ cookiecutter.package_name }}.deploy.aws import AwsClients, AwsPlatform, Endpoints
 from {{ cookiecutter.package_name }}.deploy.command import (
@@ -51,17 +50,6 @@ HOOK_IDS = {
     "POST_TEST_TRAFFIC_SHIFT": "hook-validation",
     "POST_PRODUCTION_TRAFFIC_SHIFT": "hook-bake",
 }
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def client(name: str, url: str) -> Any:

@@ -11,10 +11,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.probes import free_port
 
 LOG = b'{"ts": "2026-11-26T00:00:00.000Z", "model_version": "3", "features": {}, "score": 0.5}\n'
 
@@ -122,17 +120,6 @@ def test_an_endless_source_is_stopped_at_the_cap(
         httpd.server_close()
     assert "over the cap of 1,048,576 bytes" in capsys.readouterr().err
     assert not (tmp_path / "logs" / "predictions" / "fetched-p.jsonl").exists()
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture

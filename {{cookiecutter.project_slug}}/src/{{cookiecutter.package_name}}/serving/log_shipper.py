@@ -34,6 +34,7 @@ from pathlib import Path
 from ..layout import PREDICTION_LOG_SUFFIX
 from .prediction_log import WARN_INTERVAL_SECONDS, PredictionLog, host_tag
 from .s3_upload import S3Uploader, UploadError
+from .workers import process_alive
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +55,6 @@ def writer_of(path: Path) -> tuple[str, int] | None:
     if len(parts) != 5 or not parts[1].isdigit() or not parts[4].isdigit():
         return None
     return parts[0], int(parts[1])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class LogShipper:
@@ -167,7 +158,7 @@ class LogShipper:
             writer = writer_of(path)
             if writer is None or writer[0] != host or writer[1] == me:
                 continue  # not a log file, another host's, or this process's own
-            if not _alive(writer[1]):
+            if not process_alive(writer[1]):
                 found.append(path)
         return found
 

@@ -23,7 +23,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
-from .workers import MULTIPROCESS_ENV
+from .workers import MULTIPROCESS_ENV, process_alive
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -122,21 +122,11 @@ def forget_dead_workers(directory: Path) -> list[int]:
     dead = set()
     for path in directory.glob("gauge_live*_*.db"):
         tail = path.stem.rsplit("_", 1)[-1]
-        if tail.isdigit() and not _alive(int(tail)):
+        if tail.isdigit() and not process_alive(int(tail)):
             dead.add(int(tail))
     for pid in dead:
         mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
     return sorted(dead)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class MetricsMiddleware:

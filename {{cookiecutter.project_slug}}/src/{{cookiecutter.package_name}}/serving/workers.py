@@ -9,6 +9,7 @@ enforces by throttling. More workers than the limit only take turns on it, so
 from __future__ import annotations
 
 import math
+import os
 from typing import Literal
 
 WorkerSetting = int | Literal["auto"]
@@ -50,3 +51,14 @@ def worker_count(setting: WorkerSetting, available_cpus: int, limit: float | Non
         return setting
     cpus = available_cpus if limit is None else min(available_cpus, math.floor(limit))
     return max(1, cpus)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a dead worker's metrics and log files are cleaned up)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it runs, as another user
+    return True
