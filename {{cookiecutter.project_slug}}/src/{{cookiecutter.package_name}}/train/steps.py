@@ -27,7 +27,7 @@ from ..layout import (
     OnnxExport,
 )
 from ..settings import Settings
-from ..validation.service import validate_project_data
+from ..validation.service import validate_before_training
 from . import metrics_file, model_store, onnx_export, plots, tracking, training
 from .inputs import (
     Inputs,
@@ -116,9 +116,9 @@ def run_train(settings: Settings) -> ModelMetadata:
     print(f"[train] {check_memory_budget(settings)}", flush=True)
     with progress.step("validate the data (contract and rules, Great Expectations)"):
         # Same code and message as `validate`: bad data stops here, before
-        # anything is fitted, written or logged to MLflow.
-        outcome = validate_project_data(settings)
-        print(f"  {outcome.summary_line()}")
+        # anything is fitted, written or logged to MLflow. Data that `validate`
+        # has just passed, unchanged, is not validated twice.
+        print(f"  {validate_before_training(settings)}")
     with progress.step("load config, contract and data"):
         inputs = load_inputs(settings)
         data_sha256 = data_fingerprint(inputs)

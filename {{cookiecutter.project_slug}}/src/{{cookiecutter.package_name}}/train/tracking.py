@@ -9,6 +9,7 @@ in a subprocess to infer them, which costs about 8 s per training.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import logging
 import math
@@ -39,10 +40,9 @@ _QUIET_LOGGERS = ("mlflow.utils.environment", "mlflow.utils.uv_utils")
 def _mlflow() -> ModuleType:
     """Import MLflow with telemetry off; nothing at run time may need the network."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    import mlflow
-    import mlflow.sklearn
+    import mlflow.sklearn  # noqa: F401  # MLflow with its scikit-learn flavour
 
-    return mlflow
+    return importlib.import_module("mlflow")
 
 
 @contextmanager

@@ -116,7 +116,7 @@ class GxEngine:
         store = self._context.validation_results_store
         for key in store.list_keys():
             if isinstance(key, ValidationResultIdentifier) and key.run_id != run_id:
-                store.remove_key(key)  # type: ignore[no-untyped-call]  # unannotated in GX
+                store.remove_key(key)
         return EngineRun(by_check, documents)
 
     def build_data_docs(self, directory: Path) -> DataDocs:

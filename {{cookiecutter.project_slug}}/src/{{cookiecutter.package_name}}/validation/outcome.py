@@ -109,10 +109,12 @@ class ValidationOutcome:
         """One line for a passing file: how many checks, rows, how long."""
         setup = f" (+{self.setup_seconds:.1f} s loading GX)" if self.setup_seconds >= 0.05 else ""
         chunks = f" in {self.chunks} chunks" if self.chunks > 1 else ""
-        return (
-            f"data validation passed: {len(self.results)} checks on {self.source} "
-            f"({self.rows:,} rows, {self.columns} columns){chunks} in {self.seconds:.1f} s{setup}"
-        )
+        return f"data validation passed: {self.scope()}{chunks} in {self.seconds:.1f} s{setup}"
+
+    def scope(self) -> str:
+        """What was validated: how many checks on which file, of how many rows and columns."""
+        shape = f"{self.rows:,} rows, {self.columns} columns"
+        return f"{len(self.results)} checks on {self.source} ({shape})"
 
     def failure_table(self) -> str:
         """The failed checks as a text table; the message of `DataValidationError`."""
