@@ -83,9 +83,15 @@ def test_constant_model_fails_the_named_checks(
         assert f"directional: {case.name}" in result.message
 
 
-def _run_model_tests(project_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run the model test suite exactly as `make model-test` does, with settings from env."""
-    environment = {**os.environ, **env}
+def _run_model_tests(
+    project_dir: Path, reports: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the model test suite exactly as `make model-test` does, with settings from env.
+
+    Its results go to `reports`: the project's own reports/model_tests.json belongs to
+    `make model-test`, which `make ci` may run at the same time.
+    """
+    environment = {**os.environ, **env, "MLOPS_REPORTS_DIR": str(reports)}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "model_tests", "--tb=short", "-p", "no:cacheprovider"],
         cwd=project_dir,
@@ -114,10 +120,11 @@ def constant_model_dir(
 
 @pytest.mark.slow
 def test_model_tests_block_a_constant_model(
-    project_dir: Path, constant_model_dir: Path, bad_config_path: Path
+    project_dir: Path, constant_model_dir: Path, bad_config_path: Path, tmp_path: Path
 ) -> None:
     result = _run_model_tests(
         project_dir,
+        tmp_path / "reports",
         MLOPS_MODELS_DIR=str(constant_model_dir),
         MLOPS_TRAINING_CONFIG_PATH=str(bad_config_path),
     )
@@ -130,6 +137,8 @@ def test_model_tests_block_a_constant_model(
 
 @pytest.mark.slow
 def test_model_tests_without_a_model_say_train_first(project_dir: Path, tmp_path: Path) -> None:
-    result = _run_model_tests(project_dir, MLOPS_MODELS_DIR=str(tmp_path / "empty"))
+    result = _run_model_tests(
+        project_dir, tmp_path / "reports", MLOPS_MODELS_DIR=str(tmp_path / "empty")
+    )
     assert result.returncode == 1
     assert "run `make train` first" in result.stdout + result.stderr
