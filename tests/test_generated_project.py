@@ -119,6 +119,8 @@ def check_pipeline_outputs(
 ) -> None:
     # ci trains and runs the model tests: the outputs the later steps read are in place.
     assert "[train] total:" in ci.stdout
+    # data-test validated these very bytes just before: training does not load GX again.
+    assert "so not validated again (reports/data_validation.receipt.json)" in ci.stdout
     record = json.loads((project / "metrics" / "metrics.json").read_text())
     assert record["metrics"]["roc_auc"] > 0.8
     assert record["data"]["rows"] == {"train": 5634, "test": 1409}

@@ -62,8 +62,15 @@ def receipt_key(
         "code": _code_digest(),
         "libraries": _library_versions(),
     }
-    canonical = json.dumps(parts, sort_keys=True, default=str)
+    canonical = json.dumps(parts, sort_keys=True, default=_canonical)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    """JSON for what json cannot write: sets sorted (their order changes between processes)."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    return str(value)
 
 
 def forget(reports_dir: Path) -> None:
