@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from {{ cookiecutter.package_name }}.contract.datasets import DataLimits, read_raw
 from {{ cookiecutter.package_name }}.errors import DataFileError, DataValidationError
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.validation import receipt
+from {{ cookiecutter.package_name }}.validation import receipt, service
 from {{ cookiecutter.package_name }}.validation.service import (
     DataValidator,
     project_validator,
@@ -88,9 +89,18 @@ def test_a_changed_byte_a_limit_or_a_check_changes_the_key(
     assert receipt._canonical(frozenset({"b", "c", "a"})) == ["a", "b", "c"]
 
 
-def test_changed_data_is_validated_again(project: Settings, tmp_path: Path) -> None:
+def test_changed_data_is_validated_again(
+    project: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # One changed value is another key: the data is validated (here: refused), and the
-    # receipt goes with the reports it vouched for.
+    # receipt goes with the reports it vouched for. The file is hashed once, not twice.
+    hashed: list[Path] = []
+
+    def counted(path: Path, *args: Any) -> str:
+        hashed.append(path)
+        return receipt.receipt_key(path, *args)
+
+    monkeypatch.setattr(service, "receipt_key", counted)
     raw = read_raw(project.project_dir / "data" / "train.csv")
     target = contract().target.column
     raw.loc[raw.index[0], target] = "Perhaps"  # not one of the target's labels
@@ -99,6 +109,7 @@ def test_changed_data_is_validated_again(project: Settings, tmp_path: Path) -> N
     settings = Settings(project_dir=project.project_dir, data_path=changed)
     with pytest.raises(DataValidationError, match="data validation failed"):
         validate_before_training(settings)
+    assert hashed == [changed]
     assert not (project.reports_dir / receipt.RECEIPT_FILE).exists()  # the reports moved on
     validate_project_data(project)  # validated again: the receipt is back for the next tests
     assert (project.reports_dir / receipt.RECEIPT_FILE).exists()

@@ -249,6 +249,7 @@ def validate_file(
     validator: DataValidator | None = None,
     reports_dir: Path | None = None,
     limits: DataLimits | None = None,
+    key: str | None = None,
 ) -> ValidationOutcome:
     """Validate a file and refuse it when a check fails: the guard before training.
 
@@ -259,6 +260,8 @@ def validate_file(
         validator: a validator to reuse (its engine is the slow part to build).
         reports_dir: where to write the JSON, HTML and Data Docs reports; None writes none.
         limits: size, line and chunk limits (default: `DataLimits()`).
+        key: the file's receipt key (`receipt.receipt_key`) when the caller has it;
+            else it is computed here when reports are written.
 
     Raises:
         DataFileError: the file cannot be read as a table.
@@ -269,10 +272,9 @@ def validate_file(
     if (validator.contract, validator.rules) != (contract, rules):
         raise ValueError("the validator was built for another contract or rule set")
     limits = limits or DataLimits()
-    key = None
     if reports_dir is not None:
         forget(reports_dir)  # the reports about to be written are about this file
-        if path.is_file():
+        if key is None and path.is_file():
             key = receipt_key(path, contract, validator.plan, limits)
     validation = validator.validate_path(path, limits)
     report = ""
@@ -293,7 +295,11 @@ def project_validator(settings: Settings) -> DataValidator:
 
 
 def validate_project_data(
-    settings: Settings, path: Path | None = None, *, validator: DataValidator | None = None
+    settings: Settings,
+    path: Path | None = None,
+    *,
+    validator: DataValidator | None = None,
+    key: str | None = None,
 ) -> ValidationOutcome:
     """Validate `path` (default: the configured data) with the project's contract and rules.
 
@@ -313,6 +319,7 @@ def validate_project_data(
         validator=validator,
         reports_dir=settings.reports_dir,
         limits=DataLimits.from_settings(settings),
+        key=key,
     )
 
 
@@ -328,6 +335,7 @@ def validate_before_training(settings: Settings) -> str:
     """
     validator = project_validator(settings)
     path = training_data_path(settings, validator.contract)
+    key = None
     if path.is_file():
         limits = DataLimits.from_settings(settings)
         key = receipt_key(path, validator.contract, validator.plan, limits)
@@ -338,4 +346,5 @@ def validate_before_training(settings: Settings) -> str:
                 f"data validation passed earlier: {earlier}; the same bytes, checks and code, "
                 f"so not validated again ({receipt})"
             )
-    return validate_project_data(settings, validator=validator).summary_line()
+    # Not validated yet: the key just computed (a hash of the whole file) goes along.
+    return validate_project_data(settings, validator=validator, key=key).summary_line()
