@@ -52,7 +52,11 @@ demo-clean-machine: ## `make demo` from a clean clone in a fresh Debian containe
 # gates, blue/green releases under load), one at a time with the machine to themselves.
 # A missing system program stops the run at once (tests/system_tools.py); to run
 # without one on purpose: ALLOW_MISSING_TOOLS=podman,... make test
+# First the rendered projects' dependencies are compiled once in uv's shared cache
+# (tests/warm_bytecode.py): each project's .venv then links the bytecode instead of
+# compiling the same modules again.
 test: system-deps setup lint ## every template test: render all option combinations and run their checks
+	$(RUN) python -m tests.warm_bytecode
 	TEST_WORKERS=0 $(RUN) pytest -m "not alone" -n $(PARALLEL) --dist loadgroup
 	$(RUN) pytest -m alone
 
