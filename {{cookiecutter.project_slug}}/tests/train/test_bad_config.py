@@ -2,7 +2,9 @@
 
 The in-process test runs the check functions on a model trained from the bad
 config; the slow ones run the real `model_tests/` suite (what `make model-test`
-runs) against it, proving the failure is blocking and names the check.
+runs) against it in a process of its own, proving the failure is blocking and
+names the check. Starting processes makes them integration tests: `make
+integration` runs them (CI's service job), `make test` stays in one process.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ def constant_model_dir(
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_model_tests_block_a_constant_model(
     project_dir: Path, constant_model_dir: Path, bad_config_path: Path, tmp_path: Path
 ) -> None:
@@ -136,6 +139,7 @@ def test_model_tests_block_a_constant_model(
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_model_tests_without_a_model_say_train_first(project_dir: Path, tmp_path: Path) -> None:
     result = _run_model_tests(
         project_dir, tmp_path / "reports", MLOPS_MODELS_DIR=str(tmp_path / "empty")
