@@ -1,7 +1,16 @@
-"""Shared, session-wide fixtures: the GX engine is built once (its import alone takes ~5 s)."""
+"""Shared, session-wide fixtures: the GX engine is built once (its import alone takes ~5 s).
+
+`make data-test` runs `pytest data_tests --validate-first`: the `validate` command
+runs first, in this process, exactly as `<package> validate` (its table, its
+reports in reports/), and a failure stops the session before any data test, as a
+failed step would. One process instead of two loads Great Expectations and builds
+its engine once for both (~7 s of CPU saved on every `make ci`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +28,36 @@ from {{ cookiecutter.package_name }}.validation.service import (
 )
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--validate-first",
+        action="store_true",
+        help="run the validate command (writes reports/) before the data tests; stop if it fails",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With --validate-first: `validate` on the configured data, its output shown as is."""
+    config = session.config
+    if not config.getoption("--validate-first") or config.option.collectonly:
+        return
+    if hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker: the controller has validated
+    from {{ cookiecutter.package_name }}.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--project-dir", str(PROJECT_DIR), "validate"])
+    terminal = session.config.get_terminal_writer()
+    for text in (out.getvalue(), err.getvalue()):
+        if text:
+            terminal.write(text)
+    terminal.flush()
+    if code != 0:
+        pytest.exit("data validation failed (above): the data tests were not run", returncode=code)
 
 
 @pytest.fixture(scope="session")
