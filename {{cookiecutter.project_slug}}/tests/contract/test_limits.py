@@ -16,7 +16,12 @@ from {{ cookiecutter.package_name }}.contract.datasets import (
     read_raw,
     training_memory,
 )
-from {{ cookiecutter.package_name }}.contract.pii import is_hashed, pii_hash, redact
+from {{ cookiecutter.package_name }}.contract.pii import (
+    is_hashed,
+    pii_hash,
+    pii_hash_many,
+    redact,
+)
 from {{ cookiecutter.package_name }}.errors import DataFileError, TrainingDataError
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.train.inputs import check_memory_budget
@@ -112,6 +117,13 @@ def test_training_refuses_data_beyond_its_memory_budget() -> None:
     default = Settings(project_dir=PROJECT_DIR)
     assert "half of this machine's memory" in check_memory_budget(default)
     assert default.train_memory_bytes[0] > 64 * MIB
+
+
+@pytest.mark.parametrize("key", ["", "k", "secret key ü", "x" * 64, "y" * 65])
+def test_hashing_many_values_makes_the_same_tokens(key: str) -> None:
+    """The prediction log hashes a batch's ids with `pii_hash_many` (precomputed HMAC states)."""
+    values = ["7590-VHVEG", "", "é☃" * 50, 12, 1.5, True, None]
+    assert pii_hash_many(values, key) == [None if v is None else pii_hash(v, key) for v in values]
 
 
 def test_personal_values_are_hashed_with_the_key_or_left_out() -> None:

@@ -269,3 +269,65 @@ def test_absent_log_is_a_clear_error(tmp_path: Path) -> None:
         list(read_prediction_log(tmp_path / "nope"))
     assert not has_records(tmp_path / "nope")
     assert not has_records(tmp_path)  # an empty folder: nothing to read yet
+
+
+def _batch(count: int) -> list[dict[str, Any]]:
+    return [dict(FEATURES, tenure=i) for i in range(count)]
+
+
+@pytest.mark.parametrize("pii_mode", ["hash", "drop"])
+@pytest.mark.parametrize("id_personal", [True, False])
+def test_a_batch_writes_the_records_one_submit_per_row_writes(
+    tmp_path: Path, pii_mode: str, id_personal: bool
+) -> None:
+    """`submit_batch` is `submit` per row at a third of the cost: the same records."""
+    policy = dict(pii_columns=("SeniorCitizen",), pii_mode=pii_mode, id_personal=id_personal)
+    scores = [i / 10 for i in range(10)]
+    ids = [f"c-{i}" if i % 3 else None for i in range(10)]
+    with writing(LogPolicy(tmp_path / "one", pii_key="k", **policy)) as (log, _):
+        for features, score, record_id in zip(_batch(10), scores, ids, strict=True):
+            log.submit(features, score, "2", record_id=record_id)
+    with writing(LogPolicy(tmp_path / "batch", pii_key="k", **policy)) as (log, counts):
+        assert log.submit_batch(_batch(10), scores, "2", ids) == 10
+    one, batch = records(tmp_path / "one"), records(tmp_path / "batch")
+    assert [{k: v for k, v in r.items() if k != "ts"} for r in batch] == [
+        {k: v for k, v in r.items() if k != "ts"} for r in one
+    ]
+    assert len({r["ts"] for r in batch}) == 1  # one clock reading per batch
+    assert counts.by_outcome == {"written": 10, "dropped": 0}
+
+
+def test_a_batch_line_is_the_line_submit_writes(tmp_path: Path) -> None:
+    """Byte for byte, but for the time stamp: every reader and shipper takes either."""
+    policy = LogPolicy(tmp_path, pii_columns=("SeniorCitizen",), pii_key="k")
+    log = PredictionLog(policy)  # not started: the queue holds the lines
+    log.submit(dict(FEATURES), 0.25, "2", record_id="c-1")
+    log.submit_batch([dict(FEATURES)], [0.25], "2", ["c-1"])
+    single, batched = (json.loads(line) for line in log._queue)  # type: ignore[arg-type]
+    assert single.pop("ts") <= batched.pop("ts")
+    assert json.dumps(batched) == json.dumps(single)  # same keys, same order, same values
+
+
+def test_a_batch_is_sampled_row_by_row(tmp_path: Path) -> None:
+    with writing(LogPolicy(tmp_path, sample_rate=0.25), seed=3) as (log, _):
+        kept = log.submit_batch(_batch(800), [0.5] * 800, "1", [None] * 800)
+    assert 150 < kept < 250
+    assert len(records(tmp_path)) == kept
+    with writing(LogPolicy(tmp_path / "none", sample_rate=0.0)) as (log, _):
+        assert log.submit_batch(_batch(5), [0.5] * 5, "1", [None] * 5) == 0
+
+
+def test_a_batch_beyond_the_queue_keeps_what_fits_and_counts_the_rest(tmp_path: Path) -> None:
+    counts = Counts()
+    log = PredictionLog(LogPolicy(tmp_path, queue_size=10), count=counts)  # writer not started
+    assert log.submit_batch(_batch(25), [0.5] * 25, "1", [None] * 25) == 10
+    assert counts.by_outcome["dropped"] == 15
+    log.start()
+    log.close()
+    assert [r["features"]["tenure"] for r in records(tmp_path)] == list(range(10))
+
+
+def test_a_batch_with_a_bad_score_drops_that_record_only(tmp_path: Path) -> None:
+    with writing(LogPolicy(tmp_path)) as (log, counts):
+        assert log.submit_batch(_batch(3), [0.5, float("nan"), 1.5], "1", [None] * 3) == 1
+    assert counts.by_outcome == {"written": 1, "dropped": 2}

@@ -13,14 +13,27 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.errors import ModelLoadError
-from {{ cookiecutter.package_name }}.layout import ONNX_FILE
+from {{ cookiecutter.package_name }}.layout import ONNX_FILE, PIPELINE_FILE
 from {{ cookiecutter.package_name }}.monitoring.metric_names import SERVICE_METRICS
 from {{ cookiecutter.package_name }}.monitoring.prediction_log import read_prediction_log
-from {{ cookiecutter.package_name }}.serving.app import Exposure, create_app
+from {{ cookiecutter.package_name }}.serving.app import (
+    INLINE_BATCH_BYTES,
+    Exposure,
+    create_app,
+)
 from {{ cookiecutter.package_name }}.serving.faults import parse_fault
+from {{ cookiecutter.package_name }}.serving.metrics import (
+    ServiceMetrics,
+    exposition,
+    observe_many,
+)
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
 from {{ cookiecutter.package_name }}.serving.prediction_log import LogPolicy, PredictionLog
-from {{ cookiecutter.package_name }}.serving.predictor import OnnxPredictor, load_model
+from {{ cookiecutter.package_name }}.serving.predictor import (
+    OnnxPredictor,
+    PipelinePredictor,
+    load_model,
+)
 from {{ cookiecutter.package_name }}.serving.schema import (
     build_batch_model,
     build_row_model,
@@ -77,6 +90,20 @@ def test_batch_matches_single_predictions(client: TestClient, rows: list[dict[st
     batched = [p["probability"] for p in batch.json()["predictions"]]
     assert batched == pytest.approx(singles, abs=1e-5)  # float32 sums differ by batch shape
     assert batch.json()["model_version"] == "7"
+
+
+def test_small_and_large_batches_answer_alike(model_dir: Path, rows: list[dict[str, Any]]) -> None:
+    """A few rows are scored on the event loop, more in a worker thread: the same answers."""
+    with client_for(model_dir, max_batch_rows=50, max_body_bytes=200_000) as test_client:
+        small = test_client.post("/predict/batch", json={"rows": rows[:3]})
+        large = test_client.post("/predict/batch", json={"rows": rows[:40]})
+    assert len(json.dumps({"rows": rows[:3]})) <= INLINE_BATCH_BYTES
+    assert len(json.dumps({"rows": rows[:40]})) > INLINE_BATCH_BYTES
+    assert small.status_code == large.status_code == 200
+    few, many = small.json()["predictions"], large.json()["predictions"][:3]
+    assert [(p["id"], p["label"]) for p in few] == [(p["id"], p["label"]) for p in many]
+    probabilities = [p["probability"] for p in many]
+    assert [p["probability"] for p in few] == pytest.approx(probabilities, abs=1e-5)
 
 
 @pytest.mark.parametrize("column", NULLABLE)
@@ -352,6 +379,35 @@ def test_one_row_at_a_time_scores_as_the_batch_does_in_any_thread(
         results = list(pool.map(lambda _: one_by_one(), range(8)))
     for result in [one_by_one(), *results]:
         assert result == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_batch_scored_from_its_columns_scores_as_its_rows(
+    model_dir: Path, rows: list[dict[str, Any]]
+) -> None:
+    """The batch endpoint feeds the model from the validator's columns: identical scores."""
+    numeric = next(iter(CONTRACT.numeric))
+    sample = [*rows[:30], {**rows[0], numeric: None}]  # a missing value takes its fill
+    columns = {name: [row.get(name) for row in sample] for name in CONTRACT.feature_columns}
+    onnx = load_model(model_dir, CONTRACT).predictor
+    assert onnx.predict_many(sample, columns) == onnx.predict(sample)
+    pipeline = PipelinePredictor(model_dir / PIPELINE_FILE, CONTRACT)
+    assert pipeline.predict_many(sample, columns) == pipeline.predict(sample)
+
+
+def test_a_batch_of_scores_counts_as_each_score_observed() -> None:
+    one_by_one, at_once = ServiceMetrics(), ServiceMetrics()
+    scores = [0.0, 0.1, 0.1000001, 0.5, 0.99, 1.0, *(i / 997 for i in range(997))]
+    for score in scores:
+        one_by_one.scores.observe(score)
+    observe_many(at_once.scores, scores)
+
+    def lines(metrics: ServiceMetrics) -> list[str]:
+        text = exposition(metrics.registry).decode()
+        return [line for line in text.splitlines() if line.startswith("prediction_score_")]
+
+    assert [line for line in lines(at_once) if "_created" not in line] == [
+        line for line in lines(one_by_one) if "_created" not in line
+    ]
 
 
 def test_a_model_input_the_contract_lacks_is_refused_at_load(model_dir: Path) -> None:

@@ -7,8 +7,10 @@ the signal that blue/green switching waits for.
 
 Under pressure: at most `max_in_flight` requests are served at once (beyond,
 503 + Retry-After); a single row is scored on the event loop (~0.1 ms), a
-batch is parsed, validated and scored in a worker thread, so a 1,000-row
-batch (~50 ms of work) never stalls the single-row requests behind it. The
+batch is parsed, validated and scored in a worker thread (one of a few rows on
+the event loop, as a single row), so a 1,000-row batch (~10 ms of work) never
+stalls the single-row requests behind it. A batch is handled column by column
+(`batch_body`, `_score_batch`): row by row it cost twice as much. The
 prediction log is written by a background thread and never fails a request;
 another ships its closed files to S3 when MLOPS_PREDICTION_LOG_S3_URI is set.
 """
@@ -27,13 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ValidationError
-from pydantic_core import to_json
 
 from .. import __version__
 from ..contract.model import DataContract, load_contract
@@ -41,6 +43,7 @@ from ..errors import ConfigError, ModelLoadError
 from ..layout import MODEL_CARD_HTML
 from ..settings import STDOUT, Settings
 from .aws_credentials import CredentialSource
+from .batch_body import BatchValidator, ValidBatch
 from .faults import Fault, parse_fault
 from .guards import BodyGuard, InFlightLimit, VersionHeader
 from .log_shipper import LogShipper
@@ -53,6 +56,7 @@ from .metrics import (
     Send,
     ServiceMetrics,
     exposition,
+    observe_many,
 )
 from .prediction_log import LogPolicy, PredictionLog
 from .predictor import LoadedModel, load_model
@@ -83,6 +87,9 @@ ROUTES = frozenset(
 )
 # The routes that take a body: checked by the body guard, capped by the in-flight limit.
 BODY_ROUTES = frozenset({"/predict", "/predict/batch"})
+# A batch body this small (~10 rows) is scored on the event loop, as a single row is:
+# its ~0.2 ms of work costs less than handing it to a worker thread and back.
+INLINE_BATCH_BYTES = 5_000
 
 
 @dataclass
@@ -121,10 +128,11 @@ class DirectRoute:
 
     FastAPI's routing (exception middleware, exit stack, route matching, a Request
     object, dependency solving) costs about as much CPU as a whole single-row
-    prediction; the hot route skips it. The service's middlewares (metrics, in-flight
-    cap, version header, body guard) stay outside it, an exception still becomes a
-    logged 500 (Starlette's outermost middleware), and FastAPI still documents the
-    route: an ordinary route with the same handler stands behind this one.
+    prediction; the hot routes (POST /predict and /predict/batch) skip it. The
+    service's middlewares (metrics, in-flight cap, version header, body guard) stay
+    outside it, an exception still becomes a logged 500 (Starlette's outermost
+    middleware), and FastAPI still documents the route: an ordinary route with the
+    same handler stands behind this one.
     """
 
     def __init__(
@@ -201,14 +209,33 @@ def _score(state: ServiceState, rows: list[dict[str, Any]]) -> tuple[LoadedModel
     return model, scores
 
 
+def _score_batch(state: ServiceState, batch: ValidBatch) -> tuple[LoadedModel, list[float]]:
+    """`_score` for a validated batch: the model fed from its columns, metrics and log per batch.
+
+    The same scores, counts and log records as `_score` gives row by row, at a fraction
+    of the cost (a 1,000-row batch: ~1 ms against ~10 ms); the rows lose their ids
+    (kept in `batch.ids`) and go to the log, which redacts them in place.
+    """
+    assert state.model is not None
+    model = state.model
+    scores = model.predictor.predict_many(batch.rows, batch.columns)
+    observe_many(state.metrics.scores, scores)
+    state.metrics.predictions.inc(len(scores))
+    if state.prediction_log is not None:
+        id_column = state.contract.id_column
+        if id_column:
+            for row in batch.rows:
+                row.pop(id_column, None)
+        state.prediction_log.submit_batch(batch.rows, scores, model.version, batch.ids)
+    return model, scores
+
+
 def _predictions(
-    model: LoadedModel, contract: DataContract, rows: list[dict[str, Any]], scores: list[float]
+    model: LoadedModel, contract: DataContract, ids: list[Any], scores: list[float]
 ) -> list[dict[str, Any]]:
     """The answers, shaped as `schema.Prediction` (dicts in one comprehension: no model per row)."""
     positive, negative = contract.target.positive, contract.target.negative
     threshold = model.threshold
-    id_column = contract.id_column
-    ids = [row.get(id_column) for row in rows] if id_column else [None] * len(rows)
     return [
         {
             "id": row_id,
@@ -220,11 +247,11 @@ def _predictions(
 
 
 def _json(document: Any) -> Response:
-    """What JSONResponse sends, serialized by pydantic-core (4x json.dumps on a batch).
+    """What JSONResponse sends, serialized by orjson (4x pydantic-core, 15x json.dumps).
 
     The documents are built from validated rows and finite scores: no NaN to refuse.
     """
-    return Response(to_json(document), media_type="application/json")
+    return Response(orjson.dumps(document), media_type="application/json")
 
 
 def _telemetry(enabled: bool) -> dict[str, Any]:
@@ -336,6 +363,7 @@ def _prediction_routes(
     row_model = build_row_model(contract)  # documents the API
     batch_model = build_batch_model(row_model, max_batch_rows)
     validate = build_validators(contract, max_batch_rows)  # checks requests, the same rules
+    validate_batch = BatchValidator(contract, max_batch_rows, validate.batch)  # by column
 
     async def predict_body(body: bytes) -> Response:
         try:  # validated first, as a body parameter would be: a bad row is 422 even while loading
@@ -347,27 +375,33 @@ def _prediction_routes(
         if (failed := await _apply_fault(state.fault)) is not None:
             return failed
         model, scores = _score(state, [row])
-        return _json(_predictions(model, contract, [row], scores)[0])
+        row_id = row.get(contract.id_column) if contract.id_column else None
+        return _json(_predictions(model, contract, [row_id], scores)[0])
 
     async def predict(request: Request) -> Response:
         return await predict_body(await request.body())
 
     def score_batch(raw: bytes) -> Response:
-        """Parse, validate and score a batch: in a worker thread, off the event loop."""
+        """Parse, validate and score a batch (in a worker thread, unless it is small)."""
         try:
-            rows = validate.batch.validate_json(raw)["rows"]
+            batch = validate_batch.validate_json(raw)
         except ValidationError as err:
             return _refusal([dict(e) for e in err.errors()], max_batch_rows)
-        model, scores = _score(state, rows)
-        predictions = _predictions(model, contract, rows, scores)
+        model, scores = _score_batch(state, batch)
+        predictions = _predictions(model, contract, batch.ids, scores)
         return _json({"predictions": predictions, "model_version": model.version})
 
-    async def predict_batch(request: Request) -> Response:
+    async def predict_batch_body(body: bytes) -> Response:
         if state.model is None or state.fault.never_ready:
             return _not_ready(state)
         if (failed := await _apply_fault(state.fault)) is not None:
             return failed
-        return await asyncio.to_thread(score_batch, await request.body())
+        if len(body) <= INLINE_BATCH_BYTES:
+            return score_batch(body)  # a few rows: cheaper than the hop to a thread
+        return await asyncio.to_thread(score_batch, body)
+
+    async def predict_batch(request: Request) -> Response:
+        return await predict_batch_body(await request.body())
 
     busy = f"busy: {max_in_flight} requests in flight (with Retry-After)"
     responses: dict[int | str, dict[str, Any]] = {
@@ -404,6 +438,7 @@ def _prediction_routes(
         summary=f"Score up to {max_batch_rows} rows",
         openapi_extra=body(batch_model),
     )
+    app.add_middleware(DirectRoute, path="/predict/batch", handler=predict_batch_body)
     _body_schemas(app, [row_model, batch_model])
 
 

@@ -14,12 +14,14 @@ are forgotten.
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
@@ -104,6 +106,30 @@ class ServiceMetrics:
     def count_upload(self, outcome: str, count: int) -> None:
         """Counter callback of the log shipper (called from its thread)."""
         self.log_uploads.labels(outcome).inc(count)
+
+
+def observe_many(histogram: Histogram, values: Sequence[float]) -> None:
+    """`histogram.observe(v)` for each value, as one increment per bucket and one of the sum.
+
+    Each `observe` takes a lock and walks the buckets in Python: 2.4 ms for a
+    1,000-row batch's scores, a quarter of its time budget. The same counts come
+    from one `searchsorted` (a value goes to the first bucket whose upper bound is
+    >= it, as `observe` does). A histogram whose internals are not prometheus_client's
+    own (a future version), or a labelled parent, is fed one value at a time, as before.
+    """
+    bounds = getattr(histogram, "_upper_bounds", None)
+    buckets = getattr(histogram, "_buckets", None)
+    total = getattr(histogram, "_sum", None)
+    if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
+        for value in values:
+            histogram.observe(value)
+        return
+    index = np.searchsorted(np.asarray(bounds), np.asarray(values, dtype=np.float64))
+    counts = np.bincount(index, minlength=len(bounds) + 1)[: len(bounds)]  # NaN: in no bucket
+    total.inc(math.fsum(values))
+    for bucket, count in zip(buckets, counts.tolist(), strict=True):
+        if count:
+            bucket.inc(count)
 
 
 def exposition(registry: CollectorRegistry) -> bytes:
