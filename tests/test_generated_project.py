@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from .combinations import DEFAULT, RUNNABLE, code_of, combo_id, distinct_code, package_of
-from .helpers import Renders, git, make, uv_run
+from .helpers import Renders, git, listening, make, uv_run
 from .system_tools import needs
 
 
@@ -110,6 +110,8 @@ def test_setup_and_ci_pass(tmp_path: Path, renders: Renders, combo: dict[str, st
     try:
         ci = make(project, "all" if combo == DEFAULT else "ci")
         check_pipeline_outputs(project, combo, ci)
+        if combo == DEFAULT:
+            assert_the_next_release_switches_colours_and_a_faulty_one_rolls_back(project)
     finally:  # `make all` leaves the local release serving, as `make demo` does
         make(project, "deploy-stop", check=False)
 
@@ -205,6 +207,37 @@ def assert_drift_read_what_the_services_logged(project: Path, stdout: str) -> No
     )
     for line in expected:
         assert line in summary, summary
+
+
+def assert_the_next_release_switches_colours_and_a_faulty_one_rolls_back(project: Path) -> None:
+    """After `make all`, the user's next steps with the shipped config/deploy.yaml:
+    train a new version, `make deploy-local` (the other colour takes over), a faulty
+    release (`FAULT=error`, rolled back while the live one serves), `make deploy-stop`,
+    which must leave nothing behind: no port listening, no service or nginx process."""
+    state_file = project / "deploy" / "state" / "local.json"
+    first = json.loads(state_file.read_text())["live"]
+    make(project, "train")
+    version = json.loads((project / "models" / "current" / "metadata.json").read_text())
+    version = version["mlflow"]["version"]
+    assert version != first["version"], (version, first)
+    second = make(project, "deploy-local")
+    assert f"RELEASED {version}" in second.stdout, second.stdout[-3000:]
+    state = json.loads(state_file.read_text())
+    assert state["live"]["colour"] != first["colour"]
+    assert state["previous"]["colour"] == first["colour"]
+
+    faulty = make(project, "deploy-local", "FAULT=error", timeout=600, check=False)
+    assert faulty.returncode != 0
+    assert f"ROLLED BACK {version}: validation failed: /predict answered 500" in faulty.stdout
+    status = uv_run(project, package_of(DEFAULT), "deploy", "status")
+    assert f'"live": "{state["live"]["colour"]} {version}' in status.stdout, status.stdout
+
+    make(project, "deploy-stop")
+    ports = [8080, 8081, state["live"]["port"], state["previous"]["port"]]
+    assert not [port for port in ports if listening(port)], ports
+    for pattern in (f"{project}/deploy", f"{project}/.venv/bin/python -m {package_of(DEFAULT)}"):
+        leftovers = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+        assert leftovers.stdout == "", pattern
 
 
 def assert_registry_baseline(project: Path, package: str) -> None:
