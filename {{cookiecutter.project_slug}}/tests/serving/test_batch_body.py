@@ -10,12 +10,14 @@ the endpoint would silently lose its speed).
 from __future__ import annotations
 
 import json
+import math
 import random
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from {{ cookiecutter.package_name }}.contract.model import NumericColumn
 from {{ cookiecutter.package_name }}.serving.batch_body import BatchValidator
 from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
 from {{ cookiecutter.package_name }}.serving.schema import ID_MAX_LENGTH, build_validators
@@ -82,11 +84,25 @@ def test_valid_batches_take_the_fast_path_with_the_validators_rows(
             assert _typed(_outcome(BATCH.validate_json, body)) == _typed(expected)
 
 
+def _whole_number_within(spec: NumericColumn) -> int | None:
+    """A whole number the column's bounds accept (a user's bounds may exclude 1, or all)."""
+    if spec.min is not None:
+        whole = math.ceil(spec.min)
+    else:
+        whole = 0 if spec.max is None else min(0, math.floor(spec.max))
+    return whole if spec.max is None or whole <= spec.max else None
+
+
 def test_whole_numbers_in_float_columns_become_floats(rows: list[dict[str, Any]]) -> None:
-    floats = [n for n, s in CONTRACT.numeric.items() if s.dtype != "int"]
-    if not floats:
-        pytest.skip("the contract has no float column")
-    changed = [dict(row, **{name: 1 for name in floats}) for row in rows[:3]]
+    wholes = {
+        name: whole
+        for name, spec in CONTRACT.numeric.items()
+        if spec.dtype != "int" and (whole := _whole_number_within(spec)) is not None
+    }
+    if not wholes:
+        pytest.skip("the contract has no float column whose bounds hold a whole number")
+    floats = list(wholes)
+    changed = [dict(row, **wholes) for row in rows[:3]]
     body = _body(changed)
     batch = BATCH.fast(body)
     assert batch is not None
