@@ -13,9 +13,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.contract.datasets import read_raw
 from {{ cookiecutter.package_name }}.layout import DATA_VALIDATION_HTML
 from {{ cookiecutter.package_name }}.validation.receipt import RECEIPT_FILE
 
@@ -42,9 +42,7 @@ def test_bad_data_stops_make_data_test_before_the_data_tests(tmp_path: Path) -> 
         pytest.fail("make is not installed: `make system-deps` installs it")
     target = contract().target.column
     bad = tmp_path / "no_target.csv"
-    pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).drop(columns=[target]).to_csv(
-        bad, index=False
-    )
+    read_raw(SAMPLE).drop(columns=[target]).to_csv(bad, index=False)  # CSV or Parquet data
     reports = tmp_path / "reports"
     result = make_data_test(MLOPS_DATA_PATH=str(bad), MLOPS_REPORTS_DIR=str(reports))
     output = result.stdout + result.stderr
