@@ -121,7 +121,7 @@ def test_training_refuses_data_beyond_its_memory_budget() -> None:
 
 @pytest.mark.parametrize("key", ["", "k", "secret key ü", "x" * 64, "y" * 65])
 def test_hashing_many_values_makes_the_same_tokens(key: str) -> None:
-    """The prediction log hashes a batch's ids with `pii_hash_many` (precomputed HMAC states)."""
+    """The prediction log hashes a batch's ids with `pii_hash_many` (one HMAC state, copied)."""
     values = ["7590-VHVEG", "", "é☃" * 50, 12, 1.5, True, None]
     assert pii_hash_many(values, key) == [None if v is None else pii_hash(v, key) for v in values]
 

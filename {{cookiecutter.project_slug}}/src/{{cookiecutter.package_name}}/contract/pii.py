@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 HASH_PREFIX = "h:"
 HASH_CHARS = 24  # 96 bits: no collision in any realistic log
-HMAC_BLOCK = 64  # SHA-256's block size in bytes (RFC 2104)
 PiiMode = Literal["hash", "drop"]
 
 
@@ -32,12 +31,12 @@ def pii_hash(value: Any, key: str = "") -> str:
 
 
 def pii_hash_many(values: Sequence[Any], key: str = "") -> list[str | None]:
-    """`pii_hash` of each value (None stays None): the same tokens at half the cost.
+    """`pii_hash` of each value (None stays None): the same tokens, cheaper per value.
 
     Every record of a 1,000-row batch has its id hashed. Without a key the hash is
-    inlined (no call per value); with one, HMAC's two keyed states (the key padded
-    two ways, hashed) are computed once and copied per value, ~1.2 us against
-    ~2.5 us for `hmac.new`.
+    inlined (no call per value); with one, the keyed HMAC state is built once and
+    copied per value (`hmac` itself: ~3.3 ms per 1,000 values against ~4.4 ms for
+    `hmac.new` each time).
     """
     if not key:
         sha256 = hashlib.sha256
@@ -45,21 +44,14 @@ def pii_hash_many(values: Sequence[Any], key: str = "") -> list[str | None]:
             None if v is None else HASH_PREFIX + sha256(str(v).encode()).hexdigest()[:HASH_CHARS]
             for v in values
         ]
-    secret = key.encode("utf-8")
-    if len(secret) > HMAC_BLOCK:
-        secret = hashlib.sha256(secret).digest()
-    secret = secret.ljust(HMAC_BLOCK, b"\0")
-    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in secret))
-    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in secret))
+    keyed = hmac.new(key.encode("utf-8"), digestmod=hashlib.sha256)
 
-    def keyed(value: Any) -> str:
-        first = inner.copy()
-        first.update(str(value).encode("utf-8"))
-        second = outer.copy()
-        second.update(first.digest())
-        return HASH_PREFIX + second.hexdigest()[:HASH_CHARS]
+    def token(value: Any) -> str:
+        state = keyed.copy()
+        state.update(str(value).encode("utf-8"))
+        return HASH_PREFIX + state.hexdigest()[:HASH_CHARS]
 
-    return [None if v is None else keyed(v) for v in values]
+    return [None if v is None else token(v) for v in values]
 
 
 def is_hashed(value: Any) -> bool:
