@@ -183,8 +183,15 @@ def _numeric_check(
 
 
 def _counts(values: pd.Series) -> Counter[str]:
-    """Rows per category, categories as text."""
-    return Counter(str(v) for v in values.dropna().to_numpy())
+    """Rows per category, categories as text.
+
+    Views hold text (`frames.categorical_view`), counted by pandas at C speed; any
+    other mix is counted value by value (True == 1, yet "True" and "1" differ).
+    """
+    present = values.dropna()
+    if pd.api.types.infer_dtype(present, skipna=False) == "string":
+        return Counter({str(k): int(n) for k, n in present.value_counts(sort=False).items()})
+    return Counter(str(v) for v in present.to_numpy())
 
 
 def _categorical_check(
