@@ -36,9 +36,17 @@ class Sample:
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    """Missing or empty/whitespace-only text."""
+    """Missing or empty/whitespace-only text.
+
+    Text columns (the usual case) are judged once per distinct value, then matched
+    by pandas; other columns are spelled as text first (a number is never blank).
+    """
+    missing = series.isna()
+    if pd.api.types.infer_dtype(series, skipna=True) == "string":
+        blanks = [value for value in series[~missing].unique() if not value.strip()]
+        return missing | series.isin(blanks)
     as_text = series.astype("string")
-    return series.isna() | as_text.str.strip().eq("").fillna(True)
+    return missing | as_text.str.strip().eq("").fillna(True)
 
 
 def numeric_view(series: pd.Series, missing_values: tuple[str, ...] = ()) -> pd.Series:
