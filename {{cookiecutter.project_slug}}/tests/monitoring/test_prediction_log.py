@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from {{ cookiecutter.package_name }}.contract.pii import is_hashed, pii_hash, redact
@@ -22,7 +24,8 @@ from {{ cookiecutter.package_name }}.monitoring.prediction_log import (
     log_files,
     read_prediction_log,
 )
-from {{ cookiecutter.package_name }}.serving.prediction_log import LogPolicy, PredictionLog
+from {{ cookiecutter.package_name }}.serving import prediction_log
+from {{ cookiecutter.package_name }}.serving.prediction_log import LogPolicy, PredictionLog, json_lines
 from {{ cookiecutter.package_name }}.settings import STDOUT
 
 FEATURES = {"tenure": 12, "MonthlyCharges": 70.5, "Contract": "Month-to-month", "SeniorCitizen": 0}
@@ -331,3 +334,31 @@ def test_a_batch_with_a_bad_score_drops_that_record_only(tmp_path: Path) -> None
     with writing(LogPolicy(tmp_path)) as (log, counts):
         assert log.submit_batch(_batch(3), [0.5, float("nan"), 1.5], "1", [None] * 3) == 1
     assert counts.by_outcome == {"written": 1, "dropped": 2}
+
+
+def test_json_lines_are_each_documents_orjson_text() -> None:
+    """One orjson call for a batch's records, cut into the lines `orjson.dumps` gives one by one."""
+    documents: list[Any] = [
+        {"text": 'a,\n,b "quoted" \\ \u00e9 \u2028 \t', "values": [1, 2.5, None, True, -0.0]},
+        {"features": {}, "id": None, ",\n,": ","},
+        "plain",
+        0,
+        [],
+    ]
+    assert json_lines(documents) == [orjson.dumps(d) for d in documents]
+    assert json_lines(documents[:1]) == [orjson.dumps(documents[0])]
+    assert json_lines([]) == []
+
+
+def test_a_batch_that_half_fills_the_queue_wakes_the_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches back to back queue records faster than the writer's clock empties the queue."""
+    monkeypatch.setattr(prediction_log, "WRITE_EVERY_SECONDS", 600.0)  # only a wake-up writes
+    with writing(LogPolicy(tmp_path, queue_size=100)) as (log, counts):
+        assert log.submit_batch(_batch(60), [0.5] * 60, "1", [None] * 60) == 60
+        deadline = time.monotonic() + 10
+        while log.written < 60 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert log.written == 60  # written long before the clock (or `close`) would have
+    assert counts.by_outcome == {"written": 60, "dropped": 0}

@@ -2,13 +2,14 @@
 
 A request samples, redacts and formats its own record (`submit`, ~8 us: pydantic-core's
 JSON serializer, hashed values remembered; no I/O, no lock) and appends the line to a
-deque; one background thread wakes every 0.1 s and appends what is queued in a few
-system calls. Formatting belongs to the request: done by the writer, the same work
-came in bursts (a tenth of a second of records at once), during which the event loop
-waited for the interpreter's lock (the GIL), and that showed as the service's p99
-(10-11 ms, against 7-8 ms formatted per request, measured). Waking on a clock rather
-than per record matters for the same reason: a writer woken by every record would
-take the GIL from the event loop once per request. When the queue is full
+deque; one background thread wakes every 0.1 s (or when a batch leaves the queue half
+full) and appends what is queued in a few system calls. Formatting belongs to the
+request: done by the writer, the same work came in bursts (a tenth of a second of
+records at once), during which the event loop waited for the interpreter's lock (the
+GIL), and that showed as the service's p99 (10-11 ms, against 7-8 ms formatted per
+request, measured). Waking on a clock rather than per record matters for the same
+reason: a writer woken by every record would take the GIL from the event loop once
+per request. When the queue is full
 or the disk refuses the write (full, read-only, no permission, folder gone),
 records are dropped and counted (`prediction_log_records_total{outcome="dropped"}`),
 one warning is logged per outage, and writing resumes by itself as soon as a
@@ -87,6 +88,35 @@ class LogPolicy:
 
 Counter = Callable[[str, int], None]  # (outcome, count): "written" or "dropped"
 STOP = None  # queued by `close`: the writer writes what came before, then ends
+
+
+# Between two documents in `json_lines`: bytes orjson never writes itself (it escapes a
+# newline inside a text and writes no whitespace), so the only ",\n," of its output.
+_BETWEEN = orjson.Fragment(b"\n")
+_SEPARATOR = b",\n,"
+
+
+def json_lines(documents: Sequence[object]) -> list[bytes]:
+    """`orjson.dumps` of each document, from one orjson call for them all.
+
+    Byte for byte what `list(map(orjson.dumps, documents))` gives, for less: orjson
+    starts every call with a fresh buffer that it then shrinks, and a thousand such
+    lines kept alive (as the queue keeps them) cost more in allocations than their
+    JSON. One list is written instead, a raw newline between documents, and cut there.
+    1,000 records alone: ~0.8 ms against 3.5-4.5 ms; inside a batch request, where
+    the allocator's state differs, the request takes ~0.3-0.5 ms less.
+
+    Raises:
+        TypeError: a value orjson cannot write (as `orjson.dumps` raises it).
+    """
+    if not documents:
+        return []
+    items: list[object] = [_BETWEEN] * (2 * len(documents) - 1)
+    items[::2] = documents
+    lines = orjson.dumps(items).split(_SEPARATOR)
+    lines[0] = lines[0][1:]  # the list's [
+    lines[-1] = lines[-1][:-1]  # and its ]
+    return lines
 
 
 def _no_count(outcome: str, count: int) -> None:
@@ -225,6 +255,10 @@ class PredictionLog:
         # no condition); the writer polls on a clock anyway. `flush` queues an Event.
         self._queue: deque[bytes | threading.Event | None] = deque()
         self._wake = threading.Event()
+        # Batches fill the queue faster than the clock empties it (1,000-row batches at
+        # 100,000 rows/s queue 10,000 records a tick): from half full on, each batch wakes
+        # the writer. Single rows never come near it, so they never wake it.
+        self._wake_at = max(1, policy.queue_size // 2)
         # Shared by the threads that submit (the event loop, batch threads): a dict's get
         # and set are atomic, and a value computed twice is the same value.
         self._tokens: dict[tuple[str, FeatureValue], str] = {}
@@ -322,6 +356,8 @@ class PredictionLog:
             self._drop(len(scores), f"unloggable record: {type(err).__name__}: {err}")
             return 0
         self._queue.extend(lines)
+        if len(self._queue) >= self._wake_at:  # batches back to back: write now, not at the tick
+            self._wake.set()
         return len(lines)
 
     def _lines(
@@ -349,7 +385,7 @@ class PredictionLog:
             for f, s, i in zip(features, scores, record_ids, strict=True)
         ]
         try:  # orjson: half pydantic-core's time, byte for byte the same text
-            return list(map(orjson.dumps, documents))
+            return json_lines(documents)
         except TypeError:  # an integer beyond 64 bits, which only pydantic-core writes
             return [to_json(document, inf_nan_mode="null") for document in documents]
 
