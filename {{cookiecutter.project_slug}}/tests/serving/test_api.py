@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -20,6 +22,7 @@ from {{ cookiecutter.package_name }}.serving.app import (
     INLINE_BATCH_BYTES,
     Exposure,
     create_app,
+    rounded_probabilities,
 )
 from {{ cookiecutter.package_name }}.serving.faults import parse_fault
 from {{ cookiecutter.package_name }}.serving.metrics import (
@@ -571,3 +574,16 @@ def test_fastapi_tracing_is_off_unless_asked_for(
     with client_for(model_dir, telemetry=telemetry) as test_client:
         assert test_client.get("/health").status_code == 200
     assert bool(exporter.get_finished_spans()) is telemetry
+
+
+def test_probabilities_are_rounded_as_round_rounds_them() -> None:
+    """The batch's rounding in numpy gives `round(score, 6)`'s floats, halves and oddities too."""
+    scores = np.random.default_rng(7).random(200_000).tolist()
+    halves = [(k + 0.5) / 1e6 for k in range(0, 1_000_000, 97)]  # the nearest floats to k.5e-6
+    scores += halves + [float(np.nextafter(h, 2.0)) for h in halves]
+    scores += [float(np.nextafter(h, -1.0)) for h in halves]
+    scores += [0.0, -0.0, 1.0, 5e-7, 1.5e-6, 0.9999995, -3.0000005, 123456.7890125, 1e300]
+    scores += [math.inf, -math.inf]
+    assert rounded_probabilities(scores) == [round(score, 6) for score in scores]
+    assert rounded_probabilities(scores[:3]) == [round(score, 6) for score in scores[:3]]
+    assert all(math.isnan(p) for p in rounded_probabilities([math.nan] * 20))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -90,6 +91,8 @@ BODY_ROUTES = frozenset({"/predict", "/predict/batch"})
 # A batch body this small (~10 rows) is scored on the event loop, as a single row is:
 # its ~0.2 ms of work costs less than handing it to a worker thread and back.
 INLINE_BATCH_BYTES = 5_000
+# From this many scores on, `rounded_probabilities` rounds them in numpy.
+ROUND_IN_NUMPY_FROM = 16
 
 
 @dataclass
@@ -230,6 +233,28 @@ def _score_batch(state: ServiceState, batch: ValidBatch) -> tuple[LoadedModel, l
     return model, scores
 
 
+def rounded_probabilities(scores: list[float]) -> list[float]:
+    """`round(score, 6)` of each score, the same floats, a tenth of the cost for many.
+
+    `round` formats each float in decimal (~0.7 us); numpy's `rint(score * 1e6) / 1e6`
+    gives the same float (the division rounds correctly, as `round` does) unless the
+    multiplication's rounding error (< 1e-10 for a probability) moves `score * 1e6`
+    across a half. The scores within 1e-6 of a half (about 2 in a million), and any
+    outside [0, 1] or not finite, go through `round`. A handful of scores is cheaper
+    through `round` alone. A 1,000-row batch's answer: ~0.4 ms instead of ~0.6-0.7.
+    """
+    if len(scores) < ROUND_IN_NUMPY_FROM:
+        return [round(score, 6) for score in scores]
+    values = np.asarray(scores, dtype=np.float64)
+    scaled = values * 1e6
+    result: list[float] = (np.rint(scaled) / 1e6).tolist()
+    with np.errstate(invalid="ignore"):
+        unsure = ~(np.abs(scaled - np.floor(scaled) - 0.5) >= 1e-6) | ~(np.abs(values) <= 1.0)
+    for index in np.flatnonzero(unsure).tolist():
+        result[index] = round(scores[index], 6)
+    return result
+
+
 def _predictions(
     model: LoadedModel, contract: DataContract, ids: list[Any], scores: list[float]
 ) -> list[dict[str, Any]]:
@@ -239,10 +264,12 @@ def _predictions(
     return [
         {
             "id": row_id,
-            "probability": round(score, 6),
+            "probability": probability,
             "label": positive if score >= threshold else negative,
         }
-        for row_id, score in zip(ids, scores, strict=True)
+        for row_id, probability, score in zip(
+            ids, rounded_probabilities(scores), scores, strict=True
+        )
     ]
 
 
