@@ -25,7 +25,11 @@ from {{ cookiecutter.package_name }}.monitoring.prediction_log import (
     read_prediction_log,
 )
 from {{ cookiecutter.package_name }}.serving import prediction_log
-from {{ cookiecutter.package_name }}.serving.prediction_log import LogPolicy, PredictionLog, json_lines
+from {{ cookiecutter.package_name }}.serving.prediction_log import (
+    LogPolicy,
+    PredictionLog,
+    json_lines,
+)
 from {{ cookiecutter.package_name }}.settings import STDOUT
 
 FEATURES = {"tenure": 12, "MonthlyCharges": 70.5, "Contract": "Month-to-month", "SeniorCitizen": 0}
