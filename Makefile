@@ -21,11 +21,7 @@ export UV_PYTHON_DOWNLOADS ?= never
 # that set PYTHONDONTWRITEBYTECODE would recompile every import in every command.
 unexport PYTHONDONTWRITEBYTECODE
 # Template tests that do not measure latency run on PARALLEL workers (pytest-xdist).
-# Three on 2 cores: chaos, the cd replays and team tracking spend much of their time
-# waiting (bakes, traffic steps, the AWS emulator, image builds); with two workers the
-# cores idled meanwhile. Measured on 2 cores: the first part took 929 s with 2 workers,
-# 806 s with 3 (the CPU 94 % busy), every test passing.
-PARALLEL ?= 3
+PARALLEL ?= 2
 export MLFLOW_DISABLE_TELEMETRY := true
 
 .DEFAULT_GOAL := help
