@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import shutil
 import subprocess
@@ -40,13 +41,7 @@ def _load_checker() -> ModuleType:
     return module
 
 
-_CHECKER: list[ModuleType] = []
-
-
-def _checker() -> ModuleType:
-    if not _CHECKER:
-        _CHECKER.append(_load_checker())
-    return _CHECKER[0]
+_checker = functools.cache(_load_checker)  # one module and one parse cache per session
 
 
 @pytest.fixture
