@@ -114,6 +114,15 @@ def test_the_cli_loads_nothing_beyond_the_base_dependencies() -> None:
     assert beyond == set()
 
 
+@pytest.fixture
+def scratch_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Reports go to a scratch folder: `make ci` runs these tests beside data-test and
+    train, which read and write the project's own reports/ (its validation receipt)."""
+    reports = tmp_path / "reports"
+    monkeypatch.setenv("MLOPS_REPORTS_DIR", str(reports))
+    return reports
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -125,6 +134,7 @@ def test_the_cli_loads_nothing_beyond_the_base_dependencies() -> None:
         (b'customerID,gender\n1,"Male\n', "not a well-formed CSV"),
     ],
 )
+@pytest.mark.usefixtures("scratch_reports")
 def test_validate_refuses_unreadable_files_in_one_line(
     tmp_path: Path,
     project_dir: Path,
@@ -142,6 +152,7 @@ def test_validate_refuses_unreadable_files_in_one_line(
     assert "Traceback" not in err
 
 
+@pytest.mark.usefixtures("scratch_reports")
 def test_validate_names_a_missing_file(
     tmp_path: Path, project_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -272,13 +272,15 @@ def validate_file(
     if (validator.contract, validator.rules) != (contract, rules):
         raise ValueError("the validator was built for another contract or rule set")
     limits = limits or DataLimits()
-    if reports_dir is not None:
-        forget(reports_dir)  # the reports about to be written are about this file
-        if key is None and path.is_file():
-            key = receipt_key(path, contract, validator.plan, limits)
+    if reports_dir is not None and key is None and path.is_file():
+        key = receipt_key(path, contract, validator.plan, limits)
     validation = validator.validate_path(path, limits)
     report = ""
     if reports_dir is not None:
+        # The reports about to be written are about this file: the receipt of the earlier
+        # ones goes first. A file that could not be read replaced nothing, so its
+        # failure leaves the earlier receipt (and the reports it vouches for) as they were.
+        forget(reports_dir)
         html = validator.write_reports(validation, reports_dir)[0]
         report = f"\nfull report: {_shown(html)}"
     if not validation.outcome.success:
