@@ -25,6 +25,7 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
+import os
 import subprocess
 import threading
 import time
@@ -712,6 +713,24 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
     return handler.rfile.read(length) if length else b""
 
 
+# Hosts a Dockerfile build fetches packages from: Debian's apt sources (and the mirror
+# DEBIAN_MIRROR names, as tests/podman.py uses it) and PyPI.
+PACKAGE_HOSTS = tuple(
+    dict.fromkeys(
+        (
+            urllib.parse.urlsplit(
+                os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
+            ).hostname
+            or "deb.debian.org",
+            "deb.debian.org",
+            "security.debian.org",
+            "pypi.org",
+            "files.pythonhosted.org",
+        )
+    )
+)
+
+
 class RegistryProxy:
     """An HTTP proxy that sends ECR's and GHCR's registry hosts to the local registry.
 
@@ -730,11 +749,15 @@ class RegistryProxy:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def env(self) -> dict[str, str]:
+        """podman's environment for it. podman build hands the proxy variables to the
+        image's RUN steps too (containers.conf's `http_proxy = false` covers containers
+        only), where this loopback proxy is out of reach: the Dockerfile's package
+        sources (Debian's apt, PyPI) go direct. Without Debian here, a build whose
+        `apt-get update` layer was not cached yet failed on a fresh machine."""
+        direct = ",".join(("127.0.0.1", "localhost", *PACKAGE_HOSTS))
         return {
             "HTTP_PROXY": self.url, "HTTPS_PROXY": self.url, "http_proxy": self.url,
-            "https_proxy": self.url,
-            "NO_PROXY": "127.0.0.1,localhost,pypi.org,files.pythonhosted.org",
-            "no_proxy": "127.0.0.1,localhost,pypi.org,files.pythonhosted.org",
+            "https_proxy": self.url, "NO_PROXY": direct, "no_proxy": direct,
         }  # fmt: skip
 
     def close(self) -> None:

@@ -5,7 +5,8 @@ size follows the data's row count), clean and with corruptions placed in
 different chunks (an id repeated across chunks, a value outside a categorical
 column's list late in the file, a short line); every check must agree on its
 status and on how many rows broke it. Columns are picked from the contract, so
-the test follows the project's data.
+the test follows the project's data. (A data test: it runs in the data tests'
+process, whose Great Expectations engine is already built.)
 """
 
 from __future__ import annotations
@@ -17,35 +18,29 @@ import pytest
 
 from {{ cookiecutter.package_name }}.contract.datasets import DataLimits
 from {{ cookiecutter.package_name }}.contract.model import Bounds
+from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.validation.outcome import ValidationOutcome
 from {{ cookiecutter.package_name }}.validation.rules import load_rules
-from {{ cookiecutter.package_name }}.validation.service import DataValidator, project_validator
-
-from ..conftest import SAMPLE, SETTINGS, contract
-
-
-def _data_rows() -> int:
-    with SAMPLE.open(newline="", encoding="utf-8") as handle:
-        return sum(1 for _ in csv.reader(handle)) - 1
-
-
-ROWS = _data_rows()
-CHUNK = -(-ROWS // 3)  # three chunks, whatever the data's size
-SMALL_CHUNKS = DataLimits(chunk_rows=CHUNK)
+from {{ cookiecutter.package_name }}.validation.service import DataValidator
 
 
 @pytest.fixture(scope="module")
-def validator() -> DataValidator:
-    return project_validator(SETTINGS)
+def chunk(sample_path: Path) -> int:
+    """Rows per chunk: three chunks, whatever the data's size."""
+    with sample_path.open(newline="", encoding="utf-8") as handle:
+        rows = sum(1 for _ in csv.reader(handle)) - 1
+    return -(-rows // 3)
 
 
-def corrupted(tmp_path: Path) -> tuple[Path, set[str]]:
+def corrupted(
+    validator: DataValidator, sample_path: Path, chunk: int, tmp_path: Path
+) -> tuple[Path, set[str]]:
     """A copy of the data with three corruptions in different chunks, and the checks they break."""
-    spec = contract()
-    with SAMPLE.open(newline="", encoding="utf-8") as handle:
+    spec = validator.contract
+    with sample_path.open(newline="", encoding="utf-8") as handle:
         header, *rows = list(csv.reader(handle))
     broken = {"lines:complete"}
-    first, last = CHUNK // 2, min(len(rows) - 1, 2 * CHUNK + CHUNK // 2)
+    first, last = chunk // 2, min(len(rows) - 1, 2 * chunk + chunk // 2)
     rows[first] = rows[first][:5]  # a short line in chunk 1
     category = next(iter(spec.categorical))
     rows[last][header.index(category)] = "not one of the listed values"  # chunk 3
@@ -63,10 +58,12 @@ def verdicts(outcome: ValidationOutcome) -> dict[str, tuple[str, int | None]]:
     return {r.check.key: (r.status, r.unexpected_count) for r in outcome.results}
 
 
-def test_the_sample_passes_in_chunks_as_it_does_whole(validator: DataValidator) -> None:
-    whole = validator.validate_path(SAMPLE).outcome
-    chunked = validator.validate_path(SAMPLE, SMALL_CHUNKS).outcome
-    chunks = -(-whole.rows // SMALL_CHUNKS.chunk_rows)
+def test_the_sample_passes_in_chunks_as_it_does_whole(
+    validator: DataValidator, sample_path: Path, chunk: int
+) -> None:
+    whole = validator.validate_path(sample_path).outcome
+    chunked = validator.validate_path(sample_path, DataLimits(chunk_rows=chunk)).outcome
+    chunks = -(-whole.rows // chunk)
     assert (whole.chunks, chunked.chunks) == (1, chunks)
     assert chunks > 1
     assert chunked.success
@@ -76,11 +73,11 @@ def test_the_sample_passes_in_chunks_as_it_does_whole(validator: DataValidator) 
 
 
 def test_corruptions_in_different_chunks_are_all_found(
-    validator: DataValidator, tmp_path: Path
+    validator: DataValidator, sample_path: Path, chunk: int, tmp_path: Path
 ) -> None:
-    path, broken = corrupted(tmp_path)
+    path, broken = corrupted(validator, sample_path, chunk, tmp_path)
     whole = validator.validate_path(path).outcome
-    chunked = validator.validate_path(path, SMALL_CHUNKS).outcome
+    chunked = validator.validate_path(path, DataLimits(chunk_rows=chunk)).outcome
     assert verdicts(chunked) == verdicts(whole)
     assert broken <= {r.check.key for r in chunked.failures}
     for result in chunked.results:
@@ -90,12 +87,11 @@ def test_corruptions_in_different_chunks_are_all_found(
 
 
 def test_reading_stops_once_the_file_has_more_rows_than_the_contract_allows(
-    tmp_path: Path,
+    validator: DataValidator, settings: Settings, sample_path: Path, chunk: int
 ) -> None:
-    spec = contract()
-    limited = spec.model_copy(update={"rows": Bounds(min=None, max=CHUNK - 1)})
-    validator = DataValidator(limited, load_rules(SETTINGS.data_rules_path, limited))
-    outcome = validator.validate_path(SAMPLE, SMALL_CHUNKS).outcome
-    assert outcome.stopped_at == CHUNK  # one chunk read, the rest left unread
+    limited = validator.contract.model_copy(update={"rows": Bounds(min=None, max=chunk - 1)})
+    limiting = DataValidator(limited, load_rules(settings.data_rules_path, limited))
+    outcome = limiting.validate_path(sample_path, DataLimits(chunk_rows=chunk)).outcome
+    assert outcome.stopped_at == chunk  # one chunk read, the rest left unread
     assert [r.check.key for r in outcome.failures] == ["table:rows"]
-    assert f"stopped reading after {CHUNK:,} rows" in outcome.failure_table()
+    assert f"stopped reading after {chunk:,} rows" in outcome.failure_table()
