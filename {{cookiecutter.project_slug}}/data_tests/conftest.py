@@ -16,10 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.contract.datasets import (
-    fields_per_line,
-    read_raw,
-)
+from {{ cookiecutter.package_name }}.contract.datasets import PARQUET_SUFFIXES, read_as_text
 from {{ cookiecutter.package_name }}.contract.model import training_data_path
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.validation.service import (
@@ -84,9 +81,19 @@ def sample_path(settings: Settings, validator: DataValidator) -> Path:
 
 @pytest.fixture(scope="session")
 def sample(sample_path: Path) -> pd.DataFrame:
-    return read_raw(sample_path)
+    """The configured data with every value as text (CSV or Parquet alike): what the
+    corruptions edit."""
+    return read_as_text(sample_path)
 
 
 @pytest.fixture(scope="session")
-def sample_fields(sample_path: Path) -> pd.Series:
-    return fields_per_line(sample_path)
+def sample_csv(
+    sample_path: Path, sample: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The configured data as a CSV file, for the tests that edit a file's lines: the
+    file itself, or a CSV copy of configured Parquet data."""
+    if sample_path.suffix.lower() not in PARQUET_SUFFIXES:
+        return sample_path
+    path = tmp_path_factory.mktemp("sample") / f"{sample_path.stem}.csv"
+    sample.to_csv(path, index=False)
+    return path

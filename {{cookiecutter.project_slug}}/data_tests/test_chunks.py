@@ -5,8 +5,9 @@ size follows the data's row count), clean and with corruptions placed in
 different chunks (an id repeated across chunks, a value outside a categorical
 column's list late in the file, a short line); every check must agree on its
 status and on how many rows broke it. Columns are picked from the contract, so
-the test follows the project's data. (A data test: it runs in the data tests'
-process, whose Great Expectations engine is already built.)
+the test follows the project's data (configured Parquet data is validated as its
+CSV copy). A data test: it runs in the data tests' process, whose Great
+Expectations engine is already built.
 """
 
 from __future__ import annotations
@@ -25,19 +26,19 @@ from {{ cookiecutter.package_name }}.validation.service import DataValidator
 
 
 @pytest.fixture(scope="module")
-def chunk(sample_path: Path) -> int:
+def chunk(sample_csv: Path) -> int:
     """Rows per chunk: three chunks, whatever the data's size."""
-    with sample_path.open(newline="", encoding="utf-8") as handle:
+    with sample_csv.open(newline="", encoding="utf-8") as handle:
         rows = sum(1 for _ in csv.reader(handle)) - 1
     return -(-rows // 3)
 
 
 def corrupted(
-    validator: DataValidator, sample_path: Path, chunk: int, tmp_path: Path
+    validator: DataValidator, sample_csv: Path, chunk: int, tmp_path: Path
 ) -> tuple[Path, set[str]]:
     """A copy of the data with three corruptions in different chunks, and the checks they break."""
     spec = validator.contract
-    with sample_path.open(newline="", encoding="utf-8") as handle:
+    with sample_csv.open(newline="", encoding="utf-8") as handle:
         header, *rows = list(csv.reader(handle))
     broken = {"lines:complete"}
     first, last = chunk // 2, min(len(rows) - 1, 2 * chunk + chunk // 2)
@@ -59,10 +60,10 @@ def verdicts(outcome: ValidationOutcome) -> dict[str, tuple[str, int | None]]:
 
 
 def test_the_sample_passes_in_chunks_as_it_does_whole(
-    validator: DataValidator, sample_path: Path, chunk: int
+    validator: DataValidator, sample_csv: Path, chunk: int
 ) -> None:
-    whole = validator.validate_path(sample_path).outcome
-    chunked = validator.validate_path(sample_path, DataLimits(chunk_rows=chunk)).outcome
+    whole = validator.validate_path(sample_csv).outcome
+    chunked = validator.validate_path(sample_csv, DataLimits(chunk_rows=chunk)).outcome
     chunks = -(-whole.rows // chunk)
     assert (whole.chunks, chunked.chunks) == (1, chunks)
     assert chunks > 1
@@ -73,9 +74,9 @@ def test_the_sample_passes_in_chunks_as_it_does_whole(
 
 
 def test_corruptions_in_different_chunks_are_all_found(
-    validator: DataValidator, sample_path: Path, chunk: int, tmp_path: Path
+    validator: DataValidator, sample_csv: Path, chunk: int, tmp_path: Path
 ) -> None:
-    path, broken = corrupted(validator, sample_path, chunk, tmp_path)
+    path, broken = corrupted(validator, sample_csv, chunk, tmp_path)
     whole = validator.validate_path(path).outcome
     chunked = validator.validate_path(path, DataLimits(chunk_rows=chunk)).outcome
     assert verdicts(chunked) == verdicts(whole)
@@ -87,11 +88,11 @@ def test_corruptions_in_different_chunks_are_all_found(
 
 
 def test_reading_stops_once_the_file_has_more_rows_than_the_contract_allows(
-    validator: DataValidator, settings: Settings, sample_path: Path, chunk: int
+    validator: DataValidator, settings: Settings, sample_csv: Path, chunk: int
 ) -> None:
     limited = validator.contract.model_copy(update={"rows": Bounds(min=None, max=chunk - 1)})
     limiting = DataValidator(limited, load_rules(settings.data_rules_path, limited))
-    outcome = limiting.validate_path(sample_path, DataLimits(chunk_rows=chunk)).outcome
+    outcome = limiting.validate_path(sample_csv, DataLimits(chunk_rows=chunk)).outcome
     assert outcome.stopped_at == chunk  # one chunk read, the rest left unread
     assert [r.check.key for r in outcome.failures] == ["table:rows"]
     assert f"stopped reading after {chunk:,} rows" in outcome.failure_table()

@@ -343,9 +343,9 @@ def test_checks_of_a_missing_column_are_skipped(
 
 
 def test_truncated_line_is_caught(
-    validator: DataValidator, sample_path: Path, tmp_path: Path
+    validator: DataValidator, sample_csv: Path, tmp_path: Path
 ) -> None:
-    lines = sample_path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = sample_csv.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[5] = ",".join(lines[5].split(",")[:6]) + "\n"
     path = tmp_path / "truncated.csv"
     path.write_text("".join(lines), encoding="utf-8")

@@ -38,8 +38,8 @@ def test_validate_file_returns_the_outcome(validator: DataValidator, sample_path
     assert outcome.summary_line().startswith("data validation passed: ")
 
 
-def test_parquet_copy_passes(validator: DataValidator, sample_path: Path, tmp_path: Path) -> None:
-    typed = pd.read_csv(sample_path)  # pandas' own types: ints, floats, text
+def test_parquet_copy_passes(validator: DataValidator, sample_csv: Path, tmp_path: Path) -> None:
+    typed = pd.read_csv(sample_csv)  # pandas' own types: ints, floats, text
     path = tmp_path / "sample.parquet"
     typed.to_parquet(path)
     outcome = validator.validate_path(path).outcome

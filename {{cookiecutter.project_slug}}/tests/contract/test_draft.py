@@ -90,3 +90,21 @@ def test_the_command_writes_a_contract_that_loads(
     out = capsys.readouterr().out
     assert "3 numeric, 4 categorical" in out
     assert "mv config/data_contract.draft.yaml config/data_contract.yaml" in out
+
+
+def test_a_parquet_file_is_drafted_as_the_same_table_saved_as_csv(tmp_path: Path) -> None:
+    """Parquet's columns come typed; the draft reads them as text, as it reads a CSV."""
+    folder = tmp_path / "data" / "raw"
+    folder.mkdir(parents=True)
+    toy.raw(300).to_csv(folder / "customers.csv", index=False)
+    pd.read_csv(folder / "customers.csv").to_parquet(folder / "customers.parquet")
+    drafted = {}
+    for name in ("customers.csv", "customers.parquet"):
+        output = tmp_path / "config" / f"{name}.yaml"
+        args = ["--project-dir", str(tmp_path), "draft-contract", f"data/raw/{name}"]
+        assert main([*args, "--target", "Churn", "--output", str(output)]) == 0
+        drafted[name] = load_contract(output)
+    from_csv, from_parquet = drafted["customers.csv"], drafted["customers.parquet"]
+    assert from_parquet.numeric == from_csv.numeric
+    assert from_parquet.categorical == from_csv.categorical
+    assert from_parquet.target == from_csv.target

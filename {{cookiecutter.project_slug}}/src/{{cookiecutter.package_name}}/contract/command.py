@@ -31,7 +31,7 @@ def _info(args: argparse.Namespace, settings: Settings) -> int:
 def _draft(args: argparse.Namespace, settings: Settings) -> int:
     import yaml
 
-    from .datasets import read_raw
+    from .datasets import read_as_text
     from .draft import DraftRequest, draft_contract
 
     data = settings.path(args.data)
@@ -42,7 +42,7 @@ def _draft(args: argparse.Namespace, settings: Settings) -> int:
         positive=args.positive,
         id_column=args.id_column,
     )
-    draft = draft_contract(read_raw(data), request)
+    draft = draft_contract(read_as_text(data), request)
     header = [
         f"# Drafted by `{PACKAGE_NAME} draft-contract` from {request.data_file.as_posix()}.",
         "# Review every line before it replaces config/data_contract.yaml: ranges are the",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -182,6 +183,25 @@ def read_raw(path: Path, limits: DataLimits | None = None) -> pd.DataFrame:
     if frame.empty:
         raise DataFileError(f"{path} has a header but no rows")
     return frame
+
+
+def read_as_text(path: Path, limits: DataLimits | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file with every value as text, a missing one blank.
+
+    A CSV comes as `read_raw` reads it. A Parquet file's typed columns come as the same
+    table saved as CSV would read back, so code that works on text (drafting a
+    contract, corrupting a copy of the data) sees either format alike.
+
+    Raises:
+        DataFileError: as `read_raw`.
+    """
+    frame = read_raw(path, limits)
+    if path.suffix.lower() not in PARQUET_SUFFIXES:
+        return frame
+    text = io.StringIO()
+    frame.to_csv(text, index=False)
+    text.seek(0)
+    return pd.read_csv(text, dtype=str, keep_default_na=False)
 
 
 @dataclass(frozen=True)
