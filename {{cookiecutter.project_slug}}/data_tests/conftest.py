@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.contract.datasets import PARQUET_SUFFIXES, read_as_text
-from {{ cookiecutter.package_name }}.contract.model import training_data_path
+from {{ cookiecutter.package_name }}.contract.datasets import read_as_text
+from {{ cookiecutter.package_name }}.contract.model import PARQUET_SUFFIXES, training_data_path
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.validation.service import (
     DataValidator,

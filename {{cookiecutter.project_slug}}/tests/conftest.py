@@ -18,8 +18,9 @@ import joblib
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from {{ cookiecutter.package_name }}.contract.datasets import read_raw, to_typed
+from {{ cookiecutter.package_name }}.contract.datasets import read_as_text, read_raw, to_typed
 from {{ cookiecutter.package_name }}.contract.model import (
+    PARQUET_SUFFIXES,
     DataContract,
     load_contract,
     training_data_path,
@@ -220,3 +221,14 @@ def contract_path() -> Path:
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
     return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def sample_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The configured data as a CSV file, for the tests that write or edit its lines:
+    the file itself, or a CSV copy of configured Parquet data."""
+    if SAMPLE.suffix.lower() not in PARQUET_SUFFIXES:
+        return SAMPLE
+    path = tmp_path_factory.mktemp("sample") / f"{SAMPLE.stem}.csv"
+    read_as_text(SAMPLE).to_csv(path, index=False)
+    return path

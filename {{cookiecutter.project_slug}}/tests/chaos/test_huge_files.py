@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import PROJECT_DIR, SAMPLE
+from ..conftest import PROJECT_DIR
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
@@ -25,14 +25,14 @@ HUGE_FIELD_BYTES = 100 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def huge_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def huge_files(tmp_path_factory: pytest.TempPathFactory, sample_csv: Path) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("huge")
     sparse = folder / "two-gigabytes.csv"
     with sparse.open("wb") as handle:
-        handle.write(SAMPLE.read_bytes())
+        handle.write(sample_csv.read_bytes())
         handle.truncate(2 * 1024**3)
     long_line = folder / "hundred-megabyte-line.csv"
-    header, first, *_ = SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
+    header, first, *_ = sample_csv.read_text(encoding="utf-8").splitlines(keepends=True)
     with long_line.open("w", encoding="utf-8") as handle:
         handle.write(header)
         handle.write(first.replace(",", ',"' + "x" * HUGE_FIELD_BYTES + '",', 1))

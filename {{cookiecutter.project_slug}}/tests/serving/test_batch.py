@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.contract.datasets import read_raw, to_typed
+from {{ cookiecutter.package_name }}.contract.datasets import read_as_text, read_raw, to_typed
 from {{ cookiecutter.package_name }}.errors import BatchInputError
 from {{ cookiecutter.package_name }}.layout import PIPELINE_FILE
 from {{ cookiecutter.package_name }}.serving.batch import score_file
@@ -63,9 +63,9 @@ def model(model_dir: Path) -> LoadedModel:
 
 
 @pytest.fixture(scope="module")
-def sample_rows() -> list[list[str]]:
+def sample_rows(sample_csv: Path) -> list[list[str]]:
     """The configured data file's header and rows, as text fields."""
-    with SAMPLE.open(newline="", encoding="utf-8") as handle:
+    with sample_csv.open(newline="", encoding="utf-8") as handle:
         return [row for row in csv.reader(handle) if row]
 
 
@@ -96,12 +96,12 @@ def expected_ids(frame: pd.DataFrame, first: int = 2) -> list[str]:
 
 @pytest.mark.parametrize("reader", READERS)
 def test_scores_match_the_pipeline_with_ids_labels_and_version(
-    tmp_path: Path, model: LoadedModel, model_dir: Path, reader: str
+    tmp_path: Path, model: LoadedModel, model_dir: Path, sample_csv: Path, reader: str
 ) -> None:
     out = tmp_path / "scores.csv"
-    result = score_file(str(SAMPLE), str(out), CONTRACT, model, reader=reader, chunk_rows=1000)
+    result = score_file(str(sample_csv), str(out), CONTRACT, model, reader=reader, chunk_rows=1000)
     scores = read_scores(out)
-    frame = to_typed(read_raw(SAMPLE), CONTRACT)
+    frame = to_typed(read_raw(sample_csv), CONTRACT)
     pipeline = joblib.load(model_dir / PIPELINE_FILE)
     expected = pipeline.predict_proba(training.feature_frame(frame, CONTRACT))[:, 1]
     assert result.rows_in == result.rows_scored == len(frame) == len(scores)
@@ -169,7 +169,7 @@ def test_skipped_rows_are_listed_by_line_never_dropped_silently(
 
 
 def test_rows_without_an_id_get_their_line_number(tmp_path: Path, model: LoadedModel) -> None:
-    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(5)
+    frame = read_as_text(SAMPLE).head(5)
     if ROLES.id:
         frame.loc[2, ROLES.id] = ""
         frame.to_csv(tmp_path / "blank-id.csv", index=False)
@@ -183,7 +183,7 @@ def test_rows_without_an_id_get_their_line_number(tmp_path: Path, model: LoadedM
 
 
 def test_parquet_in_and_out(tmp_path: Path, model: LoadedModel) -> None:
-    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(200)
+    frame = read_as_text(SAMPLE).head(200)
     typed = to_typed(frame, CONTRACT)
     typed.to_parquet(tmp_path / "in.parquet", index=False)
     result = score_file(
@@ -197,7 +197,7 @@ def test_parquet_in_and_out(tmp_path: Path, model: LoadedModel) -> None:
 
 
 def test_a_file_without_a_feature_column_is_refused(tmp_path: Path, model: LoadedModel) -> None:
-    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(5)
+    frame = read_as_text(SAMPLE).head(5)
     frame.drop(columns=[ROLES.numeric]).to_csv(tmp_path / "in.csv", index=False)
     with pytest.raises(BatchInputError, match="lacks the contract's feature column"):
         score_file(str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), CONTRACT, model)

@@ -28,12 +28,11 @@ import pandas as pd
 
 from ..errors import DataFileError
 from ..settings import Settings
-from .model import DataContract
+from .model import PARQUET_SUFFIXES, DataContract
 
 _SNIFF_BYTES = 64 * 1024
 _SCAN_BLOCK = 1 << 20
 MIB = 1024 * 1024
-PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 # Peak memory of `train` per byte of CSV (measured: a 9.8 MB, 70k-row CSV peaks ~180 MB
 # above the interpreter: text, typed frame, split, features, fit, evaluation).
 TRAIN_BYTES_PER_CSV_BYTE = 20

@@ -19,6 +19,9 @@ from ..config_files import load_yaml
 from ..errors import ContractError
 from ..settings import Settings
 
+# The suffixes read as Parquet; any other data file is read as CSV.
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
 
 class Bounds(_Frozen):
     """An inclusive range; either end may be open."""

@@ -32,13 +32,12 @@ from typing import Any, Literal, Protocol, TextIO
 
 import numpy as np
 
-from ..contract.model import DataContract
+from ..contract.model import PARQUET_SUFFIXES, DataContract
 from ..errors import BatchInputError
 from .batch_check import Coded, check_chunk, missing_columns, row_ids
 from .predictor import LoadedModel
 
 OnError = Literal["fail", "skip"]
-PARQUET_SUFFIXES = (".parquet", ".pq")
 DEFAULT_CHUNK_ROWS = 65_536
 SHOWN_BAD_ROWS = 10
 PROGRESS_MIN_ROWS = 200_000  # smaller files finish before a progress bar helps

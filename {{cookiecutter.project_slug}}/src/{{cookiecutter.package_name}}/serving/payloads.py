@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from ..contract.model import DataContract
+from ..contract.model import PARQUET_SUFFIXES, DataContract
 
 
 def typed_row(raw: dict[str, str], contract: DataContract) -> dict[str, Any]:
@@ -32,11 +32,25 @@ def typed_row(raw: dict[str, str], contract: DataContract) -> dict[str, Any]:
 
 
 def _records(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        records = list(csv.DictReader(handle))
+    """The file's records as text, a missing value blank (as a CSV holds them)."""
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        records = _parquet_records(path)
+    else:
+        with path.open(newline="", encoding="utf-8") as handle:
+            records = list(csv.DictReader(handle))
     if not records:
         raise ValueError(f"{path} has no rows to build requests from")
     return records
+
+
+def _parquet_records(path: Path) -> list[dict[str, str]]:
+    """A Parquet file's rows with each value spelled as a CSV of the same table spells it."""
+    import pyarrow.parquet as pq  # only for Parquet data: CSV needs nothing but the csv module
+
+    return [
+        {name: "" if value is None else str(value) for name, value in row.items()}
+        for row in pq.read_table(path).to_pylist()
+    ]
 
 
 def all_rows(path: Path, contract: DataContract) -> list[dict[str, Any]]:
