@@ -25,7 +25,6 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
-import os
 import subprocess
 import threading
 import time
@@ -40,6 +39,7 @@ import boto3
 import yaml
 
 from .helpers import answers_ok, free_port
+from .podman import DEBIAN_MIRROR
 
 ACCOUNT = "123456789012"
 SPEED = 20  # ECS seconds per wall-clock second
@@ -714,19 +714,18 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
 
 
 # Hosts a Dockerfile build fetches packages from: Debian's apt sources (and the mirror
-# DEBIAN_MIRROR names, as tests/podman.py uses it) and PyPI.
+# the base image is built from) and PyPI.
 PACKAGE_HOSTS = tuple(
     dict.fromkeys(
-        (
-            urllib.parse.urlsplit(
-                os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
-            ).hostname
-            or "deb.debian.org",
+        host
+        for host in (
+            urllib.parse.urlsplit(DEBIAN_MIRROR).hostname,
             "deb.debian.org",
             "security.debian.org",
             "pypi.org",
             "files.pythonhosted.org",
         )
+        if host
     )
 )
 
