@@ -40,6 +40,6 @@ def test_the_defaults_are_tested_and_run_on_this_machine() -> None:
 def test_one_runnable_combination_uses_other_names() -> None:
     named = [c for c in COMBINATIONS if set(CUSTOM_NAMES) <= set(c)]
     assert len(named) == 1
-    assert named[0] in RUNNABLE, "its `make ci` runs in tests/test_generated_project.py"
+    assert named[0] in RUNNABLE, "its `make ci` runs in tests/test_own_data.py"
     assert named[0]["cloud"] == "aws", "so infra/aws and the AWS deploy config show its names"
     assert len(CUSTOM_NAMES["package_name"]) >= 30

@@ -7,6 +7,12 @@ data/raw/, draft the contract with `make contract-draft` and take it, follow the
 one-line errors that name each config file still describing the sample, edit
 those files. Nothing outside config/ and data/raw/ changes, and `make ci`
 (lint, types, unit tests, data tests, training, model tests, gate) passes.
+
+The project is the combination rendered with a user's own names (NAMED): a user
+with their own data has their own names too, and one `make ci` proves both (its
+pipeline is not run a second time on the sample in test_generated_project.py).
+The gate still blocks regressions there, and lint still enforces the import
+contracts of the renamed package.
 """
 
 from __future__ import annotations
@@ -16,11 +22,15 @@ from pathlib import Path
 import pytest
 
 from . import own_data
-from .combinations import DEFAULT, package_of
+from .combinations import NAMED, package_of
 from .helpers import Renders, git, make, uv_run
 from .system_tools import needs
+from .test_generated_project import (
+    assert_lint_enforces_the_import_contracts,
+    assert_regressions_blocked,
+)
 
-PACKAGE = package_of(DEFAULT)
+PACKAGE = package_of(NAMED)
 
 
 def refusal(project: Path, *command: str) -> str:
@@ -37,7 +47,7 @@ def refusal(project: Path, *command: str) -> str:
 def test_make_ci_passes_on_other_data_with_config_edits_only(
     tmp_path: Path, renders: Renders
 ) -> None:
-    project = renders.copy(DEFAULT, tmp_path)
+    project = renders.copy(NAMED, tmp_path)
     git(project, "init", "-q")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "generated")
@@ -78,3 +88,5 @@ def test_make_ci_passes_on_other_data_with_config_edits_only(
     assert "data validation passed: " in ci.stdout
     assert "(3,000 rows, 8 columns)" in ci.stdout
     assert "gate: PASSED" in ci.stdout
+    assert_regressions_blocked(project, PACKAGE)
+    assert_lint_enforces_the_import_contracts(project, PACKAGE)
