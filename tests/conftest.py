@@ -13,17 +13,40 @@ from .helpers import Renders, cookiecutter_config
 NOT_TESTED = pytest.StashKey[dict[str, list[pytest.Item]]]()
 
 
+# The modules whose tests take longest (`make test` prints the durations), longest first.
+# xdist hands tests out in collection order, so these start first and the short ones
+# fill the gaps at the end: the workers end together instead of one waiting minutes
+# for the other's last long pipeline (longest processing time first).
+LONGEST_FIRST = (
+    "test_chaos.py",
+    "test_cd_as_shipped.py",
+    "test_generated_project.py",
+    "test_own_data.py",
+    "test_team_tracking.py",
+    "test_gates_and_report.py",
+    "test_image.py",
+    "test_retrain_workflow.py",
+)
+
+
+def longest_first(item: pytest.Item) -> int:
+    """The item's rank: its module's place in LONGEST_FIRST, the other modules after."""
+    name = item.path.name
+    return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 @pytest.hookimpl(trylast=True)  # after -k / -m have deselected: only the tests that will run
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Stop at once when a selected test needs a missing tool the run did not accept to miss.
 
-    Tests of an accepted missing tool are left out and counted in the summary line.
+    Tests of an accepted missing tool are left out and counted in the summary line. The
+    rest run longest first (a stable sort: within a module, in their written order).
     """
     refused, gaps = system_tools.check(items)
     if refused:
         pytest.exit(system_tools.refusal(refused), returncode=pytest.ExitCode.USAGE_ERROR)
     left_out = {id(item) for tests in gaps.values() for item in tests}
-    items[:] = [item for item in items if id(item) not in left_out]
+    items[:] = sorted((item for item in items if id(item) not in left_out), key=longest_first)
     config.stash[NOT_TESTED] = gaps
 
 
