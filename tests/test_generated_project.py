@@ -1,11 +1,17 @@
-"""Every runnable combination passes `make setup && make ci` (license-only twins: by diff;
-the one with a user's own names: on a user's own data, in tests/test_own_data.py)."""
+"""Every runnable combination passes `make setup && make ci`.
+
+The default runs the whole local pipeline (`make all`); a license-only twin is proven by
+diff; a cloud-only twin runs lint and the unit tests and proves the rest by diff; the
+combination with a user's own names runs `make ci` on a user's own data
+(tests/test_own_data.py).
+"""
 
 from __future__ import annotations
 
 import copy
 import json
 import subprocess
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,16 +74,19 @@ def assert_regressions_blocked(project: Path, package: str) -> None:
 # The combination with a user's own names runs its `make ci` on a user's own data
 # (tests/test_own_data.py), which proves the names and the data in one pipeline.
 DISTINCT = distinct_code(RUNNABLE)
-PIPELINES = [c for c in DISTINCT if c != NAMED]
 TWINS = [(c, next(p for p in DISTINCT if code_of(p) == code_of(c))) for c in RUNNABLE]
 TWINS = [(c, twin) for c, twin in TWINS if c != twin]
+# A combination that differs from the default only in its cloud and registry has the
+# default's code, tests, data and config: only what deploys (infra/, cd.yml, the
+# Dockerfile, the Makefile's cloud targets) and the README differ. Its lint and unit
+# tests run (the unit tests read those files); the rest of `make ci` reads only files
+# that are byte for byte the default's, whose `make all` runs it.
+CLOUD_TWINS = [(c, DEFAULT) for c in DISTINCT if c not in (DEFAULT, NAMED)]
+DEPLOY_FILES = ("infra/", ".github/workflows/cd.yml", "Dockerfile", "Makefile", "README.md")
 # `make all` (the default combination) releases behind nginx and scrapes with Prometheus;
 # its load gates and releases under load measure latency, so it runs alone (after the
 # parallel part of `make test`).
-COMBOS = [
-    pytest.param(c, marks=[pytest.mark.alone, needs("nginx", "prometheus")] if c == DEFAULT else [])
-    for c in PIPELINES
-]
+COMBOS = [pytest.param(DEFAULT, marks=[pytest.mark.alone, needs("nginx", "prometheus")])]
 LICENSE_FILES = {"LICENSE", "pyproject.toml", "README.md", "Dockerfile"}
 
 
@@ -110,6 +119,38 @@ def test_license_only_variants_differ_only_in_their_license(
         )
 
 
+def _ci_commands(project: Path) -> str:
+    """What `make ci` runs, as make prints it without running it (`make -n`)."""
+    printed = make(project, "-n", "ci").stdout
+    return printed.replace(str(project), "<project>")
+
+
+@pytest.mark.slow
+@needs("git", "make")
+@pytest.mark.parametrize(
+    ("combo", "twin"), CLOUD_TWINS, ids=[f"{combo_id(c)}~{combo_id(t)}" for c, t in CLOUD_TWINS]
+)
+def test_a_cloud_variant_passes_lint_and_unit_tests_and_runs_the_rest_of_ci_as_its_twin(
+    tmp_path: Path, renders: Renders, combo: dict[str, str], twin: dict[str, str]
+) -> None:
+    """Only deploy files, the README and the license differ from the twin (whose `make all`
+    runs); `make ci` runs the same commands; lint and the unit tests pass here."""
+    mine, theirs = _files(renders[combo]), _files(renders[twin])
+    differing = {name for name in set(mine) | set(theirs) if mine.get(name) != theirs.get(name)}
+    other = {n for n in differing if not n.startswith(DEPLOY_FILES) and n != "LICENSE"}
+    assert other == {"pyproject.toml"}, sorted(other)
+    tables = [tomllib.loads(files["pyproject.toml"].decode()) for files in (mine, theirs)]
+    for table in tables:
+        table["project"].pop("license")
+    assert tables[0] == tables[1], "pyproject.toml differs beyond the license"
+    assert _ci_commands(renders[combo]) == _ci_commands(renders[twin])
+
+    project = renders.copy(combo, tmp_path)
+    git(project, "init", "-q")
+    make(project, "setup")
+    make(project, "lint", "test")
+
+
 @pytest.mark.slow
 @needs("git", "make")
 @pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
@@ -117,13 +158,12 @@ def test_setup_and_ci_pass(tmp_path: Path, renders: Renders, combo: dict[str, st
     project = renders.copy(combo, tmp_path)
     git(project, "init", "-q")
     make(project, "setup")
-    # The default combination runs the whole local pipeline (`make all`, as `make demo`
-    # does); the others run what CI runs. Serving and release code do not vary by option.
+    # The whole local pipeline (`make all`, as `make demo` does): `make ci` and then the
+    # model card, report, integration tests, load test, batch scoring, local release, drift.
     try:
-        ci = make(project, "all" if combo == DEFAULT else "ci")
+        ci = make(project, "all")
         check_pipeline_outputs(project, combo, ci)
-        if combo == DEFAULT:
-            assert_the_next_release_switches_colours_and_a_faulty_one_rolls_back(project)
+        assert_the_next_release_switches_colours_and_a_faulty_one_rolls_back(project)
     finally:  # `make all` leaves the local release serving, as `make demo` does
         make(project, "deploy-stop", check=False)
 
@@ -151,10 +191,9 @@ def check_pipeline_outputs(
     package = package_of(combo)
     assert_regressions_blocked(project, package)
     assert_lint_enforces_the_import_contracts(project, package)
-    if combo == DEFAULT:
-        assert_drift_names_the_trained_version(project, metadata["mlflow"]["version"])
-        assert_drift_read_what_the_services_logged(project, ci.stdout)
-        assert_registry_baseline(project, package)
+    assert_drift_names_the_trained_version(project, metadata["mlflow"]["version"])
+    assert_drift_read_what_the_services_logged(project, ci.stdout)
+    assert_registry_baseline(project, package)
 
 
 # Planted so that ruff accepts them: only the import contracts can refuse them.
