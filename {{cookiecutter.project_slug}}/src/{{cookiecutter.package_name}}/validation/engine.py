@@ -12,7 +12,9 @@ constructor: the import takes ~5 s, so an engine is built once per process
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,52 @@ from .plan import Check, Stage
 
 STAGES: tuple[Stage, ...] = ("file", "derived")
 KEEP_EXAMPLES = 10  # offending values/rows GX keeps per check (the table shows 3)
+
+
+# GX 1.x rebuilds an expectation's configuration (a pydantic `.dict()` and a new
+# ExpectationConfiguration) every time `Expectation.configuration` is read, and one
+# validation reads it dozens of times per expectation: a third of the time a validation
+# of the sample takes. While this engine runs a validation, the reads are memoized per
+# expectation object, in this thread only: the expectations GX validates with are built
+# from the suite for that run and not changed during it, so the memo returns what GX
+# would build (the data tests compare whole result documents). Any other read, in any
+# other thread or outside a run, computes as GX wrote it.
+_RUNNING = threading.local()
+
+
+def _memoize_expectation_configurations() -> None:
+    """Wrap `Expectation.configuration` once per process; a no-op if GX changed its shape."""
+    from great_expectations.expectations.expectation import Expectation
+
+    current = Expectation.__dict__.get("configuration")
+    if not isinstance(current, property) or current.fget is None:
+        return  # not the property this memo was written for: GX computes as it does
+    if getattr(current.fget, "memoized_per_run", False):
+        return
+    compute = current.fget
+
+    def configuration(self: Any) -> Any:
+        memo: dict[int, tuple[Any, Any]] | None = getattr(_RUNNING, "memo", None)
+        if memo is None:
+            return compute(self)
+        # The memo keeps the object itself too, so its id is not reused during the run.
+        found = memo.get(id(self))
+        if found is None:
+            found = memo[id(self)] = (self, compute(self))
+        return found[1]
+
+    configuration.memoized_per_run = True  # type: ignore[attr-defined]
+    Expectation.configuration = property(configuration, doc=current.__doc__)
+
+
+@contextmanager
+def _configurations_memoized() -> Iterator[None]:
+    """Memoize expectation configurations in this thread for the length of one run."""
+    _RUNNING.memo = {}
+    try:
+        yield
+    finally:
+        _RUNNING.memo = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +106,7 @@ class GxEngine:
             ProgressBarsConfig,
         )
 
+        _memoize_expectation_configurations()
         self.plan = tuple(plan)
         self._context = gx.get_context(mode="ephemeral")
         # GX draws tqdm bars on every run and ignores TQDM_DISABLE; CI logs need none.
@@ -106,9 +155,12 @@ class GxEngine:
             }
             if id_column is not None and id_column in frame.columns:
                 result_format["unexpected_index_column_names"] = [id_column]
-            result = definition.run(
-                batch_parameters={"dataframe": frame}, result_format=result_format, run_id=run_id
-            )
+            with _configurations_memoized():
+                result = definition.run(
+                    batch_parameters={"dataframe": frame},
+                    result_format=result_format,
+                    run_id=run_id,
+                )
             document: dict[str, Any] = result.to_json_dict()
             documents[stage] = document
             for item in document["results"]:

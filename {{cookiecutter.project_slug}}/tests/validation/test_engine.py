@@ -1,0 +1,54 @@
+"""The GX engine gives the same results with its per-run memo of expectation
+configurations as without it (engine.py says why the memo is there)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.contract.datasets import read_raw
+from {{ cookiecutter.package_name }}.validation import engine
+from {{ cookiecutter.package_name }}.validation.service import project_validator
+
+from ..conftest import SAMPLE, SETTINGS
+
+
+def corrupted(raw: pd.DataFrame, feature_columns: list[str]) -> pd.DataFrame:
+    """The data with failures of several kinds, whatever its columns: blanks, an unknown
+    column, a missing one, and an unreadable value."""
+    bad = raw.copy()
+    first, *rest = feature_columns
+    bad.loc[bad.index[:25], first] = None
+    bad.loc[bad.index[25:30], first] = "not a value"
+    bad["column_nobody_declared"] = "x"
+    return bad.drop(columns=rest[-1:])
+
+
+def results(frame: pd.DataFrame, memoized: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    """GX's result documents for the frame, without what names the run (ids, times)."""
+    validator = project_validator(SETTINGS)
+    with monkeypatch.context() as patch:
+        if not memoized:
+            patch.setattr(engine, "_configurations_memoized", contextlib.nullcontext)
+        documents = validator.validate_frame(frame, source="data.csv").documents
+    kept: dict[str, Any] = {
+        stage: {key: document[key] for key in ("success", "statistics", "results")}
+        for stage, document in documents.items()
+    }
+    return json.dumps(kept, sort_keys=True, default=str)
+
+
+def test_the_configuration_memo_changes_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = read_raw(SAMPLE)
+    bad = corrupted(raw, project_validator(SETTINGS).contract.feature_columns)
+    for frame in (raw, bad):
+        assert results(frame, True, monkeypatch) == results(frame, False, monkeypatch)
+    assert '"success": false' in results(bad, True, monkeypatch)
+    from great_expectations.expectations.expectation import Expectation
+
+    configuration = Expectation.__dict__["configuration"]
+    assert getattr(configuration.fget, "memoized_per_run", False), "the memo is not in place"
