@@ -64,7 +64,7 @@ demo-clean-machine: ## `make demo` from a clean clone in a fresh Debian containe
 # compiling the same modules again.
 test: system-deps setup lint ## every template test: render all option combinations and run their checks
 	$(RUN) python -m tests.warm_bytecode
-	TEST_WORKERS=0 $(RUN) pytest -m "slow and not alone" -n $(PARALLEL) --dist loadgroup
+	TEST_WORKERS=0 $(RUN) pytest -m "slow and not alone" -n $(PARALLEL) --dist loadgroup --no-loadscope-reorder
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-alone test-quick-beside
 
 .PHONY: test-alone test-quick-beside

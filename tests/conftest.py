@@ -14,9 +14,10 @@ NOT_TESTED = pytest.StashKey[dict[str, list[pytest.Item]]]()
 
 
 # The modules whose tests take longest (`make test` prints the durations), longest first.
-# xdist hands tests out in collection order, so these start first and the short ones
-# fill the gaps at the end: the workers end together instead of one waiting minutes
-# for the other's last long pipeline (longest processing time first).
+# xdist hands tests out in collection order (`--no-loadscope-reorder`: by default it puts
+# the groups with most tests first), so these start first and the short ones fill the
+# gaps at the end: the workers end together instead of one waiting minutes for the
+# other's last long pipeline (longest processing time first).
 LONGEST_FIRST = (
     "test_chaos.py",
     "test_cd_as_shipped.py",
