@@ -34,8 +34,8 @@ KEEP_EXAMPLES = 10  # offending values/rows GX keeps per check (the table shows 
 # of the sample takes. While this engine runs a validation, the reads are memoized per
 # expectation object, in this thread only: the expectations GX validates with are built
 # from the suite for that run and not changed during it, so the memo returns what GX
-# would build (the data tests compare whole result documents). Any other read, in any
-# other thread or outside a run, computes as GX wrote it.
+# would build (tests/validation/test_engine.py compares whole result documents). Any
+# other read, in any other thread or outside a run, computes as GX wrote it.
 _RUNNING = threading.local()
 
 
