@@ -129,11 +129,28 @@ def project_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def pytest_failures(output: str, limit: int = TAIL) -> str:
+    """The start of each `= FAILURES =` section a generated project's pytest printed.
+
+    A failed `make` target prints its summary last: the tail alone names the failed
+    test but not the assertion that broke, which is at the start of this section.
+    """
+    sections = []
+    start = output.find("= FAILURES =")
+    while start != -1:
+        line_start = output.rfind("\n", 0, start) + 1
+        sections.append(output[line_start : line_start + limit])
+        start = output.find("= FAILURES =", start + 1)
+    return "\n...\n".join(sections)
+
+
 def describe(result: subprocess.CompletedProcess[str], what: str) -> str:
-    """A failed command's exit code and the tails of both output streams."""
+    """A failed command's exit code, pytest's failure sections, and both output tails."""
+    failures = pytest_failures(result.stdout)
     return (
         f"{what} failed (exit {result.returncode})\n"
-        f"--- stdout ---\n{result.stdout[-TAIL:]}\n--- stderr ---\n{result.stderr[-TAIL:]}"
+        + (f"--- pytest failures ---\n{failures}\n" if failures else "")
+        + f"--- stdout ---\n{result.stdout[-TAIL:]}\n--- stderr ---\n{result.stderr[-TAIL:]}"
     )
 
 
