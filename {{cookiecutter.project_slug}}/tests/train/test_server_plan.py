@@ -60,6 +60,16 @@ def test_defaults_a_local_cluster_served_artifacts_and_the_login() -> None:
     assert "MLFLOW_TRACKING_URI" not in result.env  # a client's setting, not the server's
 
 
+def test_verified_passwords_are_cached_and_the_genai_job_system_is_off() -> None:
+    """Each request's scrypt check and MLflow's job processes cost more CPU than the
+    trainings the server serves; a user who wants the jobs turns them back on."""
+    result = plan()
+    assert "\nauth_cache_ttl_seconds = 60\n" in result.auth_ini
+    assert result.env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+    wanted = plan(environ={"PATH": "/bin", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "true"})
+    assert wanted.env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "true"
+
+
 @pytest.mark.parametrize(
     ("field", "variable"),
     [

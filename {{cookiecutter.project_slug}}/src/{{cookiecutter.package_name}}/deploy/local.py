@@ -48,6 +48,7 @@ from .state import add_history, load_state, save_state
 
 COLOURS = ("blue", "green")
 KEPT_RELEASES = 3
+NGINX_RESTARTED = "nginx was not running: restarted"  # the history's note
 VERIFY_SECONDS = 10.0  # how long production may take to answer as expected after a reload
 
 
@@ -231,10 +232,20 @@ class LocalPlatform:
         """
         if self.nginx.master_pid() is not None:
             return False
-        self.log("nginx is not running: starting it again")
-        self._save("nginx was not running: restarted")
-        self._apply()
+        self._reapply()
         return True
+
+    def _reapply(self) -> float:
+        """`_apply` once nginx is known to run (a release's later steps); seconds taken.
+
+        nginx may die between two looks at green (the last one of a step and the next
+        reload): `_apply` then starts it again, and the history says so, as when a
+        look finds it dead.
+        """
+        if self.nginx.master_pid() is None:
+            self.log("nginx is not running: starting it again")
+            self._save(NGINX_RESTARTED)
+        return self._apply()
 
     # -- recovery ----------------------------------------------------------------------------
 
@@ -368,7 +379,7 @@ class LocalPlatform:
         self.state["green_percent"] = percent
         self.state["phase"] = f"{percent} % on green"
         self._save()
-        seconds = self._apply()
+        seconds = self._reapply()
         self.log(f"production: {percent} % on green (nginx reload {seconds * 1000:.0f} ms)")
 
     def observe(self) -> Observation:
@@ -401,7 +412,7 @@ class LocalPlatform:
         self.state["phase"] = "retiring blue"
         self.state["last"] = {"version": green.version, "outcome": "released", "reason": ""}
         self._save(f"released {green.version} ({green.colour}, :{green.port})")
-        self._apply()
+        self._reapply()
 
     def retire_blue(self) -> None:
         """After nginx's old workers finished and a drain period, SIGTERM blue."""
