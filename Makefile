@@ -53,10 +53,11 @@ demo-clean-machine: ## `make demo` from a clean clone in a fresh Debian containe
 #    each import and build the same session fixtures (25% more CPU, measured).
 # 2. The tests marked `alone` (the default project's `make all`: load gates, blue/green
 #    releases under load), one at a time,
-# 3. beside them, the quick tests (renders, linters, bad answers, file sets) at the
-#    lowest CPU priority (nice 19): they time nothing and take only the CPU the `alone`
-#    tests leave idle, so the load gates still have the machine. Their report is
-#    printed when they end (make --output-sync).
+# 3. beside them, the quick tests (renders, linters, bad answers, file sets) and the
+#    slow ones marked `beside` (promtool's alert tests, the missing-tool runs: no clock,
+#    no timeout a starved process could hit) at the lowest CPU priority (nice 19): they
+#    take only the CPU the `alone` tests leave idle, so the load gates still have the
+#    machine. Their report is printed when they end (make --output-sync).
 # A missing system program stops the run at once (tests/system_tools.py); to run
 # without one on purpose: ALLOW_MISSING_TOOLS=podman,... make test
 # First the rendered projects' dependencies are compiled once in uv's shared cache
@@ -64,15 +65,15 @@ demo-clean-machine: ## `make demo` from a clean clone in a fresh Debian containe
 # compiling the same modules again.
 test: system-deps setup lint ## every template test: render all option combinations and run their checks
 	$(RUN) python -m tests.warm_bytecode
-	TEST_WORKERS=0 $(RUN) pytest -m "slow and not alone" -n $(PARALLEL) --dist loadgroup --no-loadscope-reorder
+	TEST_WORKERS=0 $(RUN) pytest -m "slow and not alone and not beside" -n $(PARALLEL) --dist loadgroup --no-loadscope-reorder
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-alone test-quick-beside
 
 .PHONY: test-alone test-quick-beside
 test-alone: # part 2 of `make test`
 	$(RUN) pytest -m alone
 
-test-quick-beside: # part 3 of `make test`: the quick tests, beside part 2, at nice 19
-	nice -n 19 $(RUN) pytest -m "not slow and not alone" -n $(PARALLEL) --dist loadgroup
+test-quick-beside: # part 3 of `make test`: the quick tests and those marked `beside`, beside part 2, at nice 19
+	nice -n 19 $(RUN) pytest -m "(not slow or beside) and not alone" -n $(PARALLEL) --dist loadgroup
 
 test-fast: system-deps setup ## the quick subset: rendering, bad answers, file sets (no project pipelines)
 	$(RUN) pytest -m "not slow" -n $(PARALLEL) --dist loadgroup

@@ -62,6 +62,7 @@ DECLARED = [tool for tool in system_tools.TOOLS if tool != "debootstrap"]
 
 
 @pytest.mark.slow  # one collection of the whole suite per tool: ~40 s in all
+@pytest.mark.beside
 @pytest.mark.parametrize("tool", DECLARED)
 def test_a_missing_tool_stops_the_full_run_naming_it(
     programs: Path, tmp_path: Path, tool: str
@@ -83,6 +84,7 @@ def test_a_missing_tool_stops_the_full_run_naming_it(
 
 
 @pytest.mark.slow  # a real run of two tests in a subprocess
+@pytest.mark.beside
 def test_an_accepted_gap_is_named_in_the_summary_line(programs: Path, tmp_path: Path) -> None:
     env = without(programs, "promtool", tmp_path)
     env[system_tools.ALLOW_MISSING] = "promtool"

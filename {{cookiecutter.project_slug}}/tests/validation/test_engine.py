@@ -43,11 +43,15 @@ def results(frame: pd.DataFrame, memoized: bool, monkeypatch: pytest.MonkeyPatch
 
 
 def test_the_configuration_memo_changes_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
-    raw = read_raw(SAMPLE)
+    """One validation with the memo, one without: the corrupted rows fail some checks
+    and pass the others, so both kinds of result are compared (GX's cost is per run,
+    hardly per row: the first rows are enough)."""
+    raw = read_raw(SAMPLE).head(500)
     bad = corrupted(raw, project_validator(SETTINGS).contract.feature_columns)
-    for frame in (raw, bad):
-        assert results(frame, True, monkeypatch) == results(frame, False, monkeypatch)
-    assert '"success": false' in results(bad, True, monkeypatch)
+    memoized = results(bad, True, monkeypatch)
+    assert memoized == results(bad, False, monkeypatch)
+    assert '"success": false' in memoized
+    assert '"success": true' in memoized
     from great_expectations.expectations.expectation import Expectation
 
     configuration = Expectation.__dict__["configuration"]
