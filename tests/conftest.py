@@ -21,10 +21,10 @@ NOT_TESTED = pytest.StashKey[dict[str, list[pytest.Item]]]()
 LONGEST_FIRST = (
     "test_chaos.py",
     "test_cd_as_shipped.py",
-    "test_generated_project.py",
     "test_own_data.py",
-    "test_team_tracking.py",
+    "test_generated_project.py",
     "test_gates_and_report.py",
+    "test_team_tracking.py",
     "test_image.py",
     "test_retrain_workflow.py",
 )
