@@ -180,7 +180,7 @@ def member_env(url: str, user: str, password: str | None = None) -> dict[str, st
 def set_up(renders: Renders, folder: Path) -> Path:
     project = renders.copy(DEFAULT, folder)
     gates = project / "config" / "gates.yaml"  # fewer timed calls: the verdicts are on quality
-    gates.write_text(gates.read_text().replace("calls: 200", "calls: 60"))
+    gates.write_text(gates.read_text().replace("calls: 200", "calls: 20"))
     git(project, "init", "-q", "-b", "main")
     make(project, "setup")
     return project
