@@ -22,6 +22,7 @@ from {{ cookiecutter.package_name }}.serving.payloads import sample_rows
 from ..conftest import PROJECT_DIR, SAMPLE, build_model_dir, contract
 
 ROWS = sample_rows(SAMPLE, contract(), 50, seed=3)
+RETRY_PAUSE_SECONDS = 0.02  # a load client's pause after a failed connection
 ID_COLUMN = contract().id_column
 
 
@@ -100,6 +101,10 @@ class ClientLoad:
                 self.failure_times.append(started)
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                # A refused connection fails in microseconds: without a pause, four
+                # threads would retry thousands of times a second (1.4 cores measured)
+                # and starve the nginx restart the test is timing. Real clients back off.
+                self._stop.wait(RETRY_PAUSE_SECONDS)
                 continue
             version = (
                 json.loads(payload).get("model_version")
