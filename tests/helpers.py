@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -230,6 +231,19 @@ def git(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
 
 
 # ---------------------------------------------------------------- servers
+
+
+def set_latency_calls(project: Path, calls: int) -> None:
+    """Time `calls` single-row predictions per model in the project's latency gate.
+
+    The gate's verdicts these tests check need no more (every call of a 5x slower
+    model is 5x slower). Fails loudly if the shipped `gates.yaml` no longer has the
+    line, rather than silently timing the full count.
+    """
+    gates = project / "config" / "gates.yaml"
+    text, found = re.subn(r"(?m)^(\s*calls:\s*)\d+", rf"\g<1>{calls}", gates.read_text())
+    assert found == 1, f"{gates}: expected one `calls:` line in the latency gate, found {found}"
+    gates.write_text(text)
 
 
 def free_port() -> int:

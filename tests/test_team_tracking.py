@@ -45,6 +45,7 @@ from .helpers import (
     log_tail,
     make,
     project_env,
+    set_latency_calls,
     wait_until,
 )
 from .system_tools import needs
@@ -179,8 +180,7 @@ def member_env(url: str, user: str, password: str | None = None) -> dict[str, st
 
 def set_up(renders: Renders, folder: Path) -> Path:
     project = renders.copy(DEFAULT, folder)
-    gates = project / "config" / "gates.yaml"  # fewer timed calls: the verdicts are on quality
-    gates.write_text(gates.read_text().replace("calls: 200", "calls: 20"))
+    set_latency_calls(project, 20)  # fewer timed calls: the verdicts are on quality
     git(project, "init", "-q", "-b", "main")
     make(project, "setup")
     return project
