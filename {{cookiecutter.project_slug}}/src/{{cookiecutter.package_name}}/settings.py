@@ -216,8 +216,13 @@ class Settings(BaseSettings):
         return total // 2, "half of this machine's memory; MLOPS_TRAIN_MEMORY_MB sets it"
 
     @property
+    def local_store_path(self) -> Path:
+        """The project's own MLflow store: the SQLite file used without MLFLOW_TRACKING_URI."""
+        return self.project_dir / "mlflow.db"
+
+    @property
     def mlflow_tracking_uri(self) -> str:
         """MLFLOW_TRACKING_URI if set, else a SQLite store inside the project."""
         if self.tracking_uri:
             return self.tracking_uri
-        return f"sqlite:///{self.project_dir / 'mlflow.db'}"
+        return f"sqlite:///{self.local_store_path}"

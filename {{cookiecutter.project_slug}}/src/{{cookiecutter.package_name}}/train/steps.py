@@ -273,7 +273,7 @@ def run_promote(settings: Settings, version: str | None) -> int:
         if not version:
             print("promote: models/current has no registered version: nothing to promote")
             return 0 if server is None else 1
-    if server is None and not (settings.project_dir / "mlflow.db").is_file():
+    if server is None and not settings.local_store_path.is_file():
         print(
             f"promote: no tracking server (MLFLOW_TRACKING_URI is unset) and no local store: "
             f"model version {version} was registered on the machine that trained it, so there "

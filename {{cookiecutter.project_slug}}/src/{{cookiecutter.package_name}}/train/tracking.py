@@ -27,6 +27,7 @@ import pandas as pd
 from ..errors import TrackingError
 from ..layout import CHALLENGER_ALIAS, CHAMPION_ALIAS, TrackedModel
 from ..settings import Settings
+from .store_seed import seed_local_store
 
 # What loading the logged model needs: the flavour, its serialisation format and the
 # libraries the pipeline's objects come from.
@@ -124,6 +125,8 @@ def log_training(
     from mlflow.models import infer_signature
 
     uri = settings.mlflow_tracking_uri
+    if not settings.tracking_uri:  # a new local store starts from a migrated empty one
+        seed_local_store(settings.local_store_path)
     mlflow.set_tracking_uri(uri)
     experiment_id = _experiment_id(mlflow, settings)
     with warnings.catch_warnings():
