@@ -21,6 +21,17 @@ logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime | sed 's/.*average[s]*: //'; }
+# The speed of one core right now: seconds of CPU a fixed pure-Python loop takes. Shared
+# and virtual machines vary by a third from one minute to the next on the same work, so
+# figures are comparable only between runs whose reference times are close.
+reference() {
+  uv run --quiet python -c 'import time
+start = time.process_time()
+total = 0
+for i in range(10_000_000):
+    total += i * i
+print(f"{time.process_time() - start:.2f} s")'
+}
 tenths() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 declare -A wall cpu total
 TIMEFORMAT='%3R %3U %3S'
@@ -39,6 +50,7 @@ timed() {
 }
 
 load_before=$(loadavg)
+reference_before=$(reference)
 for run in $(seq 1 "$runs"); do
   for target in $targets; do
     timed "$target" "$run" make --no-print-directory "$target"
@@ -48,6 +60,7 @@ for run in $(seq 1 "$runs"); do
   timed "make-ci" "$run" make --no-print-directory ci
 done
 load_after=$(loadavg)
+reference_after=$(reference)
 
 printf '%-22s' "target"
 for run in $(seq 1 "$runs"); do printf '%10s' "run $run"; done
@@ -65,3 +78,5 @@ for run in $(seq 1 "$runs"); do printf '%8s s' "$(tenths "${wall[$run,make-ci]}"
 printf '%10s s\n' "$(tenths "${cpu[$runs,make-ci]}")"
 printf '\n%s cores; load average (1, 5, 15 min) before: %s; after: %s\n' \
   "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)" "$load_before" "$load_after"
+printf "a core's speed (a fixed Python loop's CPU time; less is faster) before: %s; after: %s\n" \
+  "$reference_before" "$reference_after"
