@@ -212,6 +212,24 @@ def test_non_finite_and_unusual_numbers_agree(rows: list[dict[str, Any]], text: 
     _both(_with_number(rows[0], text))
 
 
+# orjson reads an integer beyond 64 bits as a float; pydantic-core keeps it whole.
+BEYOND_64_BITS = ["18446744073709551616", "-9223372036854775809", "1" + "0" * 40]
+
+
+@pytest.mark.parametrize("text", BEYOND_64_BITS)
+def test_integers_beyond_64_bits_agree_in_every_number_column(
+    rows: list[dict[str, Any]], text: str
+) -> None:
+    """Numeric columns, and categorical ones whose values are integers."""
+    sentinel = 0.123456789012345
+    coded = [name for name, spec in CONTRACT.categorical.items() if spec.dtype == "int"]
+    for name in [*CONTRACT.numeric, *coded]:
+        body = _body([dict(rows[0], **{name: sentinel})]).decode()
+        body = body.replace(repr(sentinel), text).encode()
+        expected = _outcome(VALIDATORS.batch.validate_json, body)
+        assert _typed(_outcome(BATCH.validate_json, body)) == _typed(expected), name
+
+
 def test_too_many_rows_and_the_extra_key_get_the_same_errors(rows: list[dict[str, Any]]) -> None:
     assert _both(_body(rows[: MAX_ROWS + 1]))[0] != "ok"
     extra = json.dumps({"rows": rows[:2], "more": True}).encode()
