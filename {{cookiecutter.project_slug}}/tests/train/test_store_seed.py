@@ -104,6 +104,13 @@ def test_a_file_that_is_not_a_migrated_store_has_no_revision(tmp_path: Path) -> 
     assert schema_revision(tmp_path / "empty.db") is None
 
 
+def test_a_project_folder_named_with_uri_characters_gets_its_store(tmp_path: Path) -> None:
+    db = tmp_path / "churn?v=2#draft" / "mlflow.db"  # read as a query and a fragment in a URI
+    db.parent.mkdir()
+    assert seed_local_store(db)
+    assert schema_revision(db) == schema_revision(template())
+
+
 @pytest.mark.integration
 def test_a_seeded_store_is_the_store_mlflow_builds(tmp_path: Path) -> None:
     """Built in an empty cache, copied, opened: table for table what MLflow makes itself."""
