@@ -8,6 +8,7 @@ import pytest
 from {{ cookiecutter.package_name }}.contract.datasets import (
     DataFileError,
     fingerprint,
+    read_as_text,
     read_raw,
     to_typed,
 )
@@ -77,7 +78,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_non_numeric_value_is_named(sample_path: Path, contract_path: Path) -> None:
     contract = load_contract(contract_path)
     column = roles().numeric
-    raw = read_raw(sample_path).head(20).copy()
+    raw = read_as_text(sample_path).head(20).copy()  # a CSV's text, whatever the format
     raw.loc[3, column] = "ten"
     with pytest.raises(DataFileError, match=f"'{column}' must be numeric; found 'ten'"):
         to_typed(raw, contract)

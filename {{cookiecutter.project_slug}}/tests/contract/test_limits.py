@@ -26,7 +26,7 @@ from {{ cookiecutter.package_name }}.errors import DataFileError, TrainingDataEr
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.train.inputs import check_memory_budget
 
-from ..conftest import PROJECT_DIR, SAMPLE
+from ..conftest import PROJECT_DIR
 
 SMALL = DataLimits(max_bytes=10_000, max_line_bytes=100, chunk_rows=2)
 
@@ -102,9 +102,9 @@ def test_chunked_reading_refuses_what_whole_reading_refuses(
         list(read_chunks(path))
 
 
-def test_training_memory_is_estimated_from_the_file_size() -> None:
-    needed, basis = training_memory(SAMPLE)
-    assert needed == SAMPLE.stat().st_size * TRAIN_BYTES_PER_CSV_BYTE
+def test_training_memory_is_estimated_from_the_file_size(sample_csv: Path) -> None:
+    needed, basis = training_memory(sample_csv)
+    assert needed == sample_csv.stat().st_size * TRAIN_BYTES_PER_CSV_BYTE
     assert "of CSV" in basis
 
 

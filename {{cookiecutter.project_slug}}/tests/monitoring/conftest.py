@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 from sklearn.pipeline import Pipeline
 
-from {{ cookiecutter.package_name }}.contract.datasets import read_raw, to_typed
+from {{ cookiecutter.package_name }}.contract.datasets import read_as_text, to_typed
 from {{ cookiecutter.package_name }}.contract.model import training_data_path
 from {{ cookiecutter.package_name }}.layout import (
     METRICS_FILE,
@@ -60,7 +60,8 @@ def shifted_columns() -> set[str]:
 
 @functools.cache
 def raw_sample() -> pd.DataFrame:
-    return read_raw(SAMPLE)
+    """The configured data as the service's log and a CSV hold it: every value as text."""
+    return read_as_text(SAMPLE)
 
 
 @functools.cache

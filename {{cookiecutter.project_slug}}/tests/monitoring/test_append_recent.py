@@ -8,12 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.contract.datasets import read_as_text
 from {{ cookiecutter.package_name }}.contract.model import training_data_path
 from {{ cookiecutter.package_name }}.contract.pii import pii_hash
 from {{ cookiecutter.package_name }}.layout import RECENT_LABELLED_CSV
 from {{ cookiecutter.package_name }}.monitoring.simulate import resample
 from {{ cookiecutter.package_name }}.settings import Settings
 
+from ..conftest import SAMPLE
 from .conftest import contract, install_model, raw_sample, roles, scratch_project
 from .test_drift_command import run, write_log
 
@@ -22,9 +24,18 @@ pytestmark = pytest.mark.skipif(roles().id is None, reason="the contract declare
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A scratch project whose prediction log is its own logs/predictions (the default)."""
+    """A scratch project whose prediction log is its own logs/predictions (the default).
+
+    These tests append to the training data: the project gets its own CSV copy of it,
+    even when MLOPS_DATA_PATH points at the user's file (never written here) or at
+    Parquet data (`append-recent` appends to CSV only).
+    """
     monkeypatch.delenv("MLOPS_PREDICTION_LOG_DIR")
     project = scratch_project(tmp_path)
+    data = project / "data" / "training_copy.csv"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    read_as_text(SAMPLE).to_csv(data, index=False)
+    monkeypatch.setenv("MLOPS_DATA_PATH", str(data))
     install_model(project)
     monkeypatch.setenv("MLOPS_PREDICTION_LOG_DIR", str(project / "logs" / "predictions"))
     return project

@@ -52,8 +52,12 @@ def test_evaluate_without_model_is_one_clear_line(
 
 
 def test_train_with_missing_data_is_one_clear_line(
-    tmp_path: Path, project_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    project_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("MLOPS_DATA_PATH", raising=False)  # the data file of this project only
     (tmp_path / "config").mkdir()
     for name in ("data_contract.yaml", "model.yaml", "data_rules.yaml"):
         (tmp_path / "config" / name).write_bytes((project_dir / "config" / name).read_bytes())

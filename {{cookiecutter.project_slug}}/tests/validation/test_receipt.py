@@ -27,16 +27,19 @@ from {{ cookiecutter.package_name }}.validation.service import (
     validate_project_data,
 )
 
-from ..conftest import SAMPLE, contract
+from ..conftest import contract
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, project_dir: Path) -> Settings:
-    """A copy of the project's config and data, validated once (the receipt is written)."""
+def project(
+    tmp_path_factory: pytest.TempPathFactory, project_dir: Path, sample_csv: Path
+) -> Settings:
+    """A copy of the project's config and data (as CSV: these tests edit its bytes),
+    validated once (the receipt is written)."""
     root = tmp_path_factory.mktemp("receipt")
     shutil.copytree(project_dir / "config", root / "config")
     (root / "data").mkdir()
-    shutil.copy(SAMPLE, root / "data" / "train.csv")
+    shutil.copy(sample_csv, root / "data" / "train.csv")
     settings = Settings(project_dir=root, data_path=Path("data/train.csv"))
     validate_project_data(settings)
     return settings
