@@ -230,9 +230,6 @@ def git(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     return run(["git", *args], cwd=cwd, env={**(env or os.environ), **GIT_IDENTITY}).stdout
 
 
-# ---------------------------------------------------------------- servers
-
-
 def set_latency_calls(project: Path, calls: int) -> None:
     """Time `calls` single-row predictions per model in the project's latency gate.
 
@@ -244,6 +241,9 @@ def set_latency_calls(project: Path, calls: int) -> None:
     text, found = re.subn(r"(?m)^(\s*calls:\s*)\d+", rf"\g<1>{calls}", gates.read_text())
     assert found == 1, f"{gates}: expected one `calls:` line in the latency gate, found {found}"
     gates.write_text(text)
+
+
+# ---------------------------------------------------------------- servers
 
 
 def free_port() -> int:

@@ -30,7 +30,7 @@ def _client(db: Path) -> Any:
 
 
 def _clauses(sql: str | None) -> list[str]:
-    """A CREATE statement's lines in order: MLflow's migrations list a rebuilt table's
+    """A CREATE statement's lines, sorted: MLflow's migrations list a rebuilt table's
     constraints in an order that varies between runs (two stores it builds differ so)."""
     return sorted(line.strip().rstrip(",") for line in (sql or "").splitlines())
 
