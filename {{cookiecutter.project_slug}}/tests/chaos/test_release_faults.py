@@ -123,7 +123,11 @@ def test_nginx_killed_during_validation_rolls_back_and_serves_blue(
     lost = settle(load, deployer)
     report("nginx killed during validation", load, lost, outage, recovery)
     assert code == 1  # green could not be validated: rolled back, reason given
-    assert deployer.state()["last"]["outcome"] == "rolled back"  # type: ignore[index]
+    last = deployer.state()["last"]
+    assert last["outcome"] == "rolled back"  # type: ignore[index]
+    # the guard started nginx again at once, and voided the validation it disturbed
+    assert "nginx died and was restarted while green was validated" in last["reason"]  # type: ignore[index]
+    assert "nginx was not running: restarted" in str(deployer.state()["history"])
     assert deployer.production_version() == live
     assert outage < OUTAGE_BOUND_SECONDS
     assert recovery < RECOVERY_BOUND_SECONDS

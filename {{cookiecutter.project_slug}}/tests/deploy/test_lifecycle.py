@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +62,7 @@ class FakePlatform:
 
     observations: list[Observation] = field(default_factory=list)
     fail_ready: bool = False
+    front_door_restarts: tuple[str, ...] = ()  # what the guard notes during validation
     fail_shift_at: int | None = None
     steps: list[TrafficStep] | None = None
     calls: list[str] = field(default_factory=list)
@@ -86,6 +89,14 @@ class FakePlatform:
     def route_test_traffic(self) -> str:
         self.calls.append("test route")
         return "http://test"
+
+    @contextmanager
+    def front_door_watched(self) -> Iterator[list[str]]:
+        self.calls.append("guard on")
+        notes: list[str] = []
+        yield notes
+        notes.extend(self.front_door_restarts)
+        self.calls.append("guard off")
 
     def shift(self, percent: int) -> None:
         if percent == self.fail_shift_at:
@@ -133,7 +144,8 @@ def test_good_release_walks_every_step_in_order() -> None:
     assert outcome.released
     steps = [c for c in platform.calls if c != "observe"]
     assert steps == [
-        "start 8", "ready", "test route", "shift 10", "shift 50", "shift 100", "promote", "retire",
+        "start 8", "ready", "test route", "guard on", "guard off",
+        "shift 10", "shift 50", "shift 100", "promote", "retire",
     ]  # fmt: skip
     # 2 s at 10 %, 2 s at 50 %, 4 s bake, polled every second, plus one baseline per step
     assert platform.calls.count("observe") == 2 + 1 + 2 + 1 + 4 + 1
@@ -149,6 +161,17 @@ def test_failed_validation_never_shifts_production() -> None:
     assert outcome.reason == "validation failed: /predict answered 500"
     assert not any(c.startswith("shift") for c in platform.calls)
     assert platform.calls[-1] == "abort: validation failed: /predict answered 500"
+
+
+def test_a_front_door_restarted_during_validation_voids_a_passing_verdict() -> None:
+    platform = FakePlatform(front_door_restarts=("nginx died and was restarted",))
+    outcome = release(platform)
+    assert not outcome.released
+    assert outcome.reason == (
+        "validation failed: nginx died and was restarted while green was validated: "
+        "the verdict is void, deploy again"
+    )
+    assert platform.calls[-2:] == ["guard off", f"abort: {outcome.reason}"]
 
 
 def test_green_that_never_gets_ready_is_aborted() -> None:

@@ -1,6 +1,6 @@
 """One release lifecycle for every platform: green, validate, shift, bake, retire, or roll back.
 
-    start green -> wait ready -> test route -> validate (smoke + load gate)
+    start green -> wait ready -> test route -> validate (smoke + load gate; front door guarded)
         -> shift production (steps) -> watch each step -> promote -> retire blue
     any failure -> abort: production back on blue, green stopped, reason recorded
 
@@ -119,6 +119,14 @@ class Platform(Protocol):
 
     def route_test_traffic(self) -> str:
         """Send the test route to green; returns its base URL."""
+        ...
+
+    def front_door_watched(self) -> AbstractContextManager[list[str]]:
+        """While validation runs: restart a front door that dies; yields a note per restart.
+
+        Production shares the front door with the test route, so a dead one must come
+        back at once, not when the failed validation's rollback restarts it.
+        """
         ...
 
     @property
@@ -297,8 +305,13 @@ def run_release(
         phase("green ready")
         log(f"green {release.version} is ready")
         url = platform.route_test_traffic()
-        problems = validate(url, release)
+        with platform.front_door_watched() as restarts:
+            problems = validate(url, release)
         phase("validation")
+        if restarts:
+            # Requests failed at the front door, not at green: the verdict proves nothing.
+            void = "; ".join(restarts) + " while green was validated: the verdict is void"
+            problems = [*problems, f"{void}, deploy again"]
         if problems:
             raise ReleaseError("validation failed: " + "; ".join(problems))
         log(f"validation passed on the test route {url}")

@@ -26,6 +26,7 @@ import fcntl
 import hashlib
 import http.client
 import shutil
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -50,6 +51,7 @@ COLOURS = ("blue", "green")
 KEPT_RELEASES = 3
 NGINX_RESTARTED = "nginx was not running: restarted"  # the history's note
 VERIFY_SECONDS = 10.0  # how long production may take to answer as expected after a reload
+GUARD_POLL_SECONDS = 0.1  # how often nginx is looked at while green is validated
 
 
 @dataclass
@@ -218,6 +220,8 @@ class LocalPlatform:
             good = good + 1 if seen in expected else 0
             if good == 2:
                 return
+            if self.nginx.master_pid() is None:  # killed meanwhile: waiting cannot help
+                raise NginxError(f"nginx exited while production was verified ({seen!r})")
             time.sleep(0.05)
         wanted = ", ".join(
             f"{c} {v}" if v else "a 503 (nothing live)" for c, v in sorted(expected, key=str)
@@ -369,10 +373,39 @@ class LocalPlatform:
         green = self._get("candidate")
         assert green is not None
         self.state["test_colour"] = green.colour
-        self.state["phase"] = "validating"
         self._save()
         self._apply()
+        self.state["phase"] = "validating"  # only once the test route reaches green
+        self._save()
         return self.test_url
+
+    @contextmanager
+    def front_door_watched(self) -> Iterator[list[str]]:
+        """Restart nginx within GUARD_POLL_SECONDS if it dies during validation.
+
+        The load gate keeps this thread's caller busy for seconds, and production goes
+        through the same nginx: without the guard, clients would fail until the
+        failed validation's rollback started nginx again.
+        """
+        notes: list[str] = []
+        stop = threading.Event()
+
+        def guard() -> None:
+            while not stop.wait(GUARD_POLL_SECONDS):
+                try:
+                    note = "nginx died and was restarted" if self._restart_dead_nginx() else ""
+                except (NginxError, OSError) as err:
+                    note = f"nginx died and could not be restarted: {err}"
+                if note and note not in notes:
+                    notes.append(note)
+
+        thread = threading.Thread(target=guard, name="nginx-guard", daemon=True)
+        thread.start()
+        try:
+            yield notes
+        finally:
+            stop.set()
+            thread.join()
 
     def shift(self, percent: int) -> None:
         """Production weights: `percent` on green, the rest on blue, by graceful reload."""
