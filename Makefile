@@ -54,10 +54,11 @@ demo-clean-machine: ## `make demo` from a clean clone in a fresh Debian containe
 # 2. The tests marked `alone` (the default project's `make all`: load gates, blue/green
 #    releases under load), one at a time,
 # 3. beside them, the quick tests (renders, linters, bad answers, file sets) and the
-#    slow ones marked `beside` (promtool's alert tests, the missing-tool runs: no clock,
-#    no timeout a starved process could hit) at the lowest CPU priority (nice 19): they
-#    take only the CPU the `alone` tests leave idle, so the load gates still have the
-#    machine. Their report is printed when they end (make --output-sync).
+#    slow ones marked `beside` (promtool's alert tests, the missing-tool runs, the
+#    retraining workflow: no clock, no timeout a starved process could hit) at the
+#    lowest CPU priority (nice 19): they take only the CPU the `alone` tests leave
+#    idle, so the load gates still have the machine. Their report is printed when they
+#    end (make --output-sync).
 # A missing system program stops the run at once (tests/system_tools.py); to run
 # without one on purpose: ALLOW_MISSING_TOOLS=podman,... make test
 # First the rendered projects' dependencies are compiled once in uv's shared cache

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 CONFIG = """
 traffic: {steps: [10, 50, 100], step_seconds: 1}
-bake: {seconds: 4, poll_seconds: 0.25, max_error_rate: 0.01, max_p95_ms: 1000, min_requests: 20}
+bake: {seconds: 3, poll_seconds: 0.25, max_error_rate: 0.01, max_p95_ms: 1000, min_requests: 20}
 validation:
   ready_timeout_seconds: 15
   smoke_predictions: 3
