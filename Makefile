@@ -44,21 +44,22 @@ demo: setup ## render the defaults into build/demo and run its full local pipeli
 demo-clean-machine: ## `make demo` from a clean clone in a fresh Debian container (Python, make, git, uv only; podman)
 	.ci/clean-machine-demo
 
-# Three parts, so that both cores stay busy without disturbing what measures time:
-# 1. The project pipelines and other slow tests that time nothing, on $(PARALLEL)
+# Two phases, so that both cores stay busy without disturbing what measures time:
+# 1. The tests marked `alone` (the default project's `make all`: load gates, blue/green
+#    releases under load), one at a time, and beside them, at the lowest CPU priority
+#    (nice 19), the quick tests (renders, linters, bad answers, file sets), the slow ones
+#    marked `beside` (promtool's alert tests, the missing-tool runs, the retraining
+#    workflow: no clock, no timeout a starved process could hit) and the base image the
+#    image and CD tests build FROM (tests/podman.py: built once on a clean machine, a
+#    minute of CPU, then cached): they take only the CPU the `alone` tests leave idle,
+#    so the load gates still have the machine. Each part's report is printed when it
+#    ends (make --output-sync).
+# 2. The project pipelines and other slow tests that time nothing, on $(PARALLEL)
 #    workers, longest first (tests/conftest.py): the other combinations' `make ci`,
 #    a user's own data, the gates and report, the image, the AWS and no-cloud CD, the
 #    fault tests. Rendered projects run their unit tests in one process there
 #    (TEST_WORKERS=0): the cores are busy with other tests, and xdist's workers would
 #    each import and build the same session fixtures (25% more CPU, measured).
-# 2. The tests marked `alone` (the default project's `make all`: load gates, blue/green
-#    releases under load), one at a time,
-# 3. beside them, the quick tests (renders, linters, bad answers, file sets) and the
-#    slow ones marked `beside` (promtool's alert tests, the missing-tool runs, the
-#    retraining workflow: no clock, no timeout a starved process could hit) at the
-#    lowest CPU priority (nice 19): they take only the CPU the `alone` tests leave
-#    idle, so the load gates still have the machine. Their report is printed when they
-#    end (make --output-sync).
 # A missing system program stops the run at once (tests/system_tools.py); to run
 # without one on purpose: ALLOW_MISSING_TOOLS=podman,... make test
 # First the rendered projects' dependencies are compiled once in uv's shared cache
@@ -66,15 +67,18 @@ demo-clean-machine: ## `make demo` from a clean clone in a fresh Debian containe
 # compiling the same modules again.
 test: system-deps setup lint ## every template test: render all option combinations and run their checks
 	$(RUN) python -m tests.warm_bytecode
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-alone test-quick-beside test-base-image
 	TEST_WORKERS=0 $(RUN) pytest -m "slow and not alone and not beside" -n $(PARALLEL) --dist loadgroup --no-loadscope-reorder
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-alone test-quick-beside
 
-.PHONY: test-alone test-quick-beside
-test-alone: # part 2 of `make test`
+.PHONY: test-alone test-quick-beside test-base-image
+test-alone: # phase 1 of `make test`
 	$(RUN) pytest -m alone
 
-test-quick-beside: # part 3 of `make test`: the quick tests and those marked `beside`, beside part 2, at nice 19
+test-quick-beside: # phase 1 of `make test`: the quick tests and those marked `beside`, at nice 19
 	nice -n 19 $(RUN) pytest -m "(not slow or beside) and not alone" -n $(PARALLEL) --dist loadgroup
+
+test-base-image: # phase 1 of `make test`: the base image for phase 2's image and CD tests, at nice 19
+	nice -n 19 $(RUN) python -m tests.podman
 
 test-fast: system-deps setup ## the quick subset: rendering, bad answers, file sets (no project pipelines)
 	$(RUN) pytest -m "not slow" -n $(PARALLEL) --dist loadgroup

@@ -41,7 +41,7 @@ TWINS = [(c, twin) for c, twin in TWINS if c != twin]
 CLOUD_TWINS = [(c, DEFAULT) for c in DISTINCT if c not in (DEFAULT, NAMED)]
 DEPLOY_FILES = ("infra/", ".github/workflows/cd.yml", "Dockerfile", "Makefile", "README.md")
 # `make all` (the default combination) releases behind nginx and scrapes with Prometheus;
-# its load gates and releases under load measure latency, so it runs alone (after the
+# its load gates and releases under load measure latency, so it runs alone (before the
 # parallel part of `make test`).
 COMBOS = [pytest.param(DEFAULT, marks=[pytest.mark.alone, needs("nginx", "prometheus")])]
 LICENSE_FILES = {"LICENSE", "pyproject.toml", "README.md", "Dockerfile"}

@@ -25,13 +25,16 @@ from ..deploy.conftest import ClientLoad, Deployer, listening, model_version_dir
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
+# Faults are under test here, not the health limits (tests/deploy tests those): on a
+# machine busy with other tests, a 1-second 10 % step may see few requests and latency
+# may rise, so a step needs 5 requests to be conclusive and validation's p95 may reach 1 s.
 CONFIG = """
 traffic: {steps: [10, 50, 100], step_seconds: 1}
-bake: {seconds: 3, poll_seconds: 0.25, max_error_rate: 0.01, max_p95_ms: 1000, min_requests: 20}
+bake: {seconds: 3, poll_seconds: 0.25, max_error_rate: 0.01, max_p95_ms: 1000, min_requests: 5}
 validation:
   ready_timeout_seconds: 15
   smoke_predictions: 3
-  load: {users: 4, spawn_rate: 4, duration: 3s, max_p95_ms: 400, min_requests: 50}
+  load: {users: 4, spawn_rate: 4, duration: 3s, max_p95_ms: 1000, min_requests: 50}
 local: {drain_seconds: 1}
 """
 OUTAGE_BOUND_SECONDS = 15.0  # clients may fail this long at most after nginx dies

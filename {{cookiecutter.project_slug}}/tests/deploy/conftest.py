@@ -231,7 +231,13 @@ class Deployer:
             if phase in phases:
                 return phase
             time.sleep(0.02)
-        raise AssertionError(f"phase never became one of {phases}: {self.state().get('phase')}")
+        state = self.state()
+        log = self.root / "deploy.out"
+        raise AssertionError(
+            f"phase never became one of {phases}: {state.get('phase')}; last outcome "
+            f"{state.get('last')}; the deploy's output ends:\n"
+            + (log.read_text(errors="replace")[-3000:] if log.exists() else "(none)")
+        )
 
     @property
     def nginx_prefix(self) -> Path:
