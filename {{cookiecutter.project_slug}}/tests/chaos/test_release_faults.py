@@ -37,6 +37,10 @@ validation:
   load: {users: 4, spawn_rate: 4, duration: 3s, max_p95_ms: 1000, min_requests: 50}
 local: {drain_seconds: 1}
 """
+# Four clients, each pausing 20 ms between requests: about 150 requests a second, enough
+# for every step's evidence and a failure timed to a few hundredths of a second, at a
+# fraction of the CPU of a tighter loop (these tests run beside others in `make test`).
+CLIENT_PAUSE_SECONDS = 0.02
 OUTAGE_BOUND_SECONDS = 15.0  # clients may fail this long at most after nginx dies
 RECOVERY_BOUND_SECONDS = 15.0  # production answers again within this
 
@@ -57,6 +61,11 @@ def deployer(
         yield deployer
     finally:
         deployer.run("stop")
+
+
+def clients(deployer: Deployer) -> ClientLoad:
+    """Clients sending predictions to production for the whole test."""
+    return ClientLoad(deployer.production_port, threads=4, pause=CLIENT_PAUSE_SECONDS)
 
 
 def other(deployer: Deployer, models: dict[str, Path]) -> Path:
@@ -91,7 +100,7 @@ def test_nginx_killed_during_the_bake_is_restarted_and_the_release_goes_on(
     deployer: Deployer, models: dict[str, Path], master_only: bool
 ) -> None:
     target = other(deployer, models)
-    load = ClientLoad(deployer.production_port, threads=4)
+    load = clients(deployer)
     with load.running():
         release = deployer.start("--model-dir", str(target))
         deployer.wait_phase("100 % on green")
@@ -114,7 +123,7 @@ def test_nginx_killed_during_validation_rolls_back_and_serves_blue(
     deployer: Deployer, models: dict[str, Path]
 ) -> None:
     live = deployer.production_version()
-    load = ClientLoad(deployer.production_port, threads=4)
+    load = clients(deployer)
     with load.running():
         release = deployer.start("--model-dir", str(other(deployer, models)))
         deployer.wait_phase("validating")
@@ -140,7 +149,7 @@ def test_nginx_killed_during_validation_rolls_back_and_serves_blue(
 def test_a_config_nginx_rejects_never_replaces_the_live_one(deployer: Deployer) -> None:
     nginx = Nginx(deployer.nginx_prefix, "nginx")  # the binary is found when first run
     live_config = nginx.conf.read_text()
-    load = ClientLoad(deployer.production_port, threads=4)
+    load = clients(deployer)
     with load.running():
         time.sleep(0.5)
         with pytest.raises(NginxError, match="the live one is unchanged"):
@@ -161,7 +170,7 @@ def test_a_release_whose_config_nginx_rejects_is_rolled_back_cleanly(
     command stops with nginx's reason, nothing was started, production unchanged.
     """
     live = deployer.production_version()
-    load = ClientLoad(deployer.production_port, threads=4)
+    load = clients(deployer)
     good_port = deployer.test_port
     deployer.test_port = 70000
     try:
@@ -179,7 +188,7 @@ def test_a_release_whose_config_nginx_rejects_is_rolled_back_cleanly(
     assert deployer.state()["candidate"] is None
     # With a port nginx accepts, the same release goes through (under traffic, as every
     # release here: a 1-second step needs real requests beside the probes to be judged).
-    with ClientLoad(deployer.production_port, threads=4).running():
+    with clients(deployer).running():
         assert deployer.run("--model-dir", str(other(deployer, models))).returncode == 0
 
 
@@ -201,7 +210,7 @@ def test_deploy_killed_at_each_stage_then_rerun_leaves_one_healthy_release(
     target = other(deployer, models)
     fault = ["--fault", "error"] if stage == "rolling back" else []
     ports: set[int] = {deployer.production_port, deployer.test_port}
-    load = ClientLoad(deployer.production_port, threads=4)
+    load = clients(deployer)
     with load.running():
         release = deployer.start("--model-dir", str(target), *fault)
         deployer.wait_phase(stage, timeout=120)
