@@ -3,19 +3,18 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.contract.datasets import read_as_text
 from {{ cookiecutter.package_name }}.contract.model import training_data_path
 from {{ cookiecutter.package_name }}.contract.pii import pii_hash
 from {{ cookiecutter.package_name }}.layout import RECENT_LABELLED_CSV
 from {{ cookiecutter.package_name }}.monitoring.simulate import resample
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from ..conftest import SAMPLE
 from .conftest import contract, install_model, raw_sample, roles, scratch_project
 from .test_drift_command import run, write_log
 
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.skipif(roles().id is None, reason="the contract declare
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(tmp_path: Path, sample_csv: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A scratch project whose prediction log is its own logs/predictions (the default).
 
     These tests append to the training data: the project gets its own CSV copy of it,
@@ -34,7 +33,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     project = scratch_project(tmp_path)
     data = project / "data" / "training_copy.csv"
     data.parent.mkdir(parents=True, exist_ok=True)
-    read_as_text(SAMPLE).to_csv(data, index=False)
+    shutil.copy(sample_csv, data)
     monkeypatch.setenv("MLOPS_DATA_PATH", str(data))
     install_model(project)
     monkeypatch.setenv("MLOPS_PREDICTION_LOG_DIR", str(project / "logs" / "predictions"))
