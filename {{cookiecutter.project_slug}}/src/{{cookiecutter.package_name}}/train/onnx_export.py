@@ -51,6 +51,36 @@ def initial_types(contract: DataContract) -> list[tuple[str, Any]]:
     return inputs
 
 
+def restore_input_names(model: Any, columns: list[str]) -> None:
+    """Name the converted model's inputs after the contract's columns again, in place.
+
+    skl2onnx turns input names into identifiers ('mean radius' becomes 'mean_radius',
+    a clash gets a number), while the service, batch scoring and the parity check
+    feed each input by its column's name: a data set with a space in a column name
+    would otherwise never get its ONNX model. The inputs keep the order of
+    `initial_types`, so the i-th input is the i-th column.
+
+    Raises:
+        ValueError: the model's inputs are not one per column, or a column's name is
+            already the name of another tensor in the model (such a model is not
+            exported: the service uses the pipeline, with a warning).
+    """
+    graph = model.graph
+    if len(graph.input) != len(columns):
+        raise ValueError(f"the model has {len(graph.input)} inputs for {len(columns)} columns")
+    renamed = {tensor.name: column for tensor, column in zip(graph.input, columns, strict=True)}
+    taken = {name for node in graph.node for name in node.output}
+    taken |= {tensor.name for tensor in graph.initializer}
+    if clashes := sorted(taken & set(columns)):
+        raise ValueError(f"column name(s) {clashes} are names of tensors inside the model")
+    for tensor in graph.input:
+        tensor.name = renamed[tensor.name]
+    for node in graph.node:
+        for index, name in enumerate(node.input):
+            if name in renamed:
+                node.input[index] = renamed[name]
+
+
 def frame_feed(contract: DataContract, frame: Any) -> dict[str, np.ndarray]:
     """The same inputs as the service builds, from a typed DataFrame."""
     feed = {c: frame[c].to_numpy(np.float32).reshape(-1, 1) for c in contract.numeric}
@@ -77,12 +107,14 @@ def export_onnx(
         from skl2onnx import convert_sklearn
 
         classifier = pipeline.steps[-1][1]
+        inputs = initial_types(contract)
         model = convert_sklearn(
             pipeline,
-            initial_types=initial_types(contract),
+            initial_types=inputs,
             options={id(classifier): {"zipmap": False}},
             target_opset=TARGET_OPSET,
         )
+        restore_input_names(model, [name for name, _ in inputs])
         model_bytes = model.SerializeToString()
         expected = pipeline.predict_proba(check_frame[contract.feature_columns])[:, 1]
         got = onnx_probabilities(model_bytes, frame_feed(contract, check_frame))
