@@ -136,18 +136,18 @@ def replace_section(text: str, key: str, section: str) -> str:
     return "".join(lines[:start]) + section + "".join(lines[end:])
 
 
-def edit_model_config(path: Path) -> None:
+def edit_model_config(path: Path, section: str = MODEL_TESTS) -> None:
     """config/model.yaml with the renewals' slices and cases (estimator, seed, split unchanged)."""
     text = path.read_text(encoding="utf-8")
     text = replace_section(text, "slices", "")
-    text = replace_section(text, "model_tests", MODEL_TESTS)
+    text = replace_section(text, "model_tests", section)
     path.write_text(text, encoding="utf-8")
 
 
-def edit_drift_config(path: Path) -> None:
+def edit_drift_config(path: Path, section: str = DRIFT_SIMULATION) -> None:
     """config/drift.yaml with a drift simulation over the renewals' columns."""
     text = path.read_text(encoding="utf-8")
-    path.write_text(replace_section(text, "simulation", DRIFT_SIMULATION), encoding="utf-8")
+    path.write_text(replace_section(text, "simulation", section), encoding="utf-8")
 
 
 def edit_data_rules(path: Path) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from . import own_data
+from . import numeric_data, own_data
 from .combinations import NAMED, package_of
 from .helpers import Renders, git, make, uv_run
 from .system_tools import needs
@@ -158,3 +158,47 @@ def test_make_ci_passes_on_other_data_with_config_edits_only(
     assert "gate: PASSED" in ci.stdout
     assert_regressions_blocked(project, PACKAGE)
     assert_lint_enforces_the_import_contracts(project, PACKAGE)
+
+
+@pytest.mark.slow
+@needs("git", "make")
+def test_make_ci_passes_on_numeric_only_data_with_spaces_in_column_names(
+    tmp_path: Path, renders: Renders
+) -> None:
+    """No categorical column and names that are not identifiers: the same steps, `make ci` passes.
+
+    Found by trying it: the project's tests needed a categorical column, and the ONNX
+    export renamed 'mean radius (mm)' to an identifier, so the service fell back to
+    the pipeline. The tests of categories now do not apply to such data (skipped,
+    saying so), the export keeps the names, and the drift segment is a range.
+    """
+    project = renders.copy(NAMED, tmp_path)
+    git(project, "init", "-q")
+    make(project, "setup")
+    (project / "data" / "raw" / "telco_customer_churn.csv").unlink()
+    numeric_data.write_data(project / numeric_data.DATA_FILE)
+    make(
+        project,
+        "contract-draft",
+        f"DATA={numeric_data.DATA_FILE}",
+        f"TARGET={numeric_data.TARGET}",
+        f"POSITIVE={numeric_data.POSITIVE}",
+    )
+    config = project / "config"
+    drafted = (config / "data_contract.draft.yaml").read_text(encoding="utf-8")
+    assert "categorical: {}" in drafted or "categorical:" not in drafted, drafted
+    (config / "data_contract.draft.yaml").replace(config / "data_contract.yaml")
+    own_data.edit_data_rules(config / "data_rules.yaml")
+    own_data.edit_model_config(config / "model.yaml", numeric_data.MODEL_TESTS)
+    own_data.edit_drift_config(config / "drift.yaml", numeric_data.DRIFT_SIMULATION)
+
+    ci = make(project, "ci", timeout=1500)
+    output = ci.stdout + ci.stderr
+    assert "(2,000 rows, 6 columns)" in output
+    assert "ONNX export failed" not in output
+    assert "max |Δ probability| ONNX vs pipeline" in output
+    assert (project / "models" / "current" / "model.onnx").is_file()
+    assert "gate: PASSED" in output
+    concept = uv_run(project, PACKAGE, "simulate-drift", "concept")
+    assert concept.returncode == 0, concept.stderr
+    assert "labels flipped where mean radius (mm)=..12" in concept.stdout

@@ -43,9 +43,12 @@ def corrupted(
     broken = {"lines:complete"}
     first, last = chunk // 2, min(len(rows) - 1, 2 * chunk + chunk // 2)
     rows[first] = rows[first][:5]  # a short line in chunk 1
-    category = next(iter(spec.categorical))
-    rows[last][header.index(category)] = "not one of the listed values"  # chunk 3
-    broken.add(f"{category}:allowed")
+    if spec.categorical:  # a value outside a categorical column's list, in chunk 3
+        column, check = next(iter(spec.categorical)), "allowed"
+    else:  # all-numeric data: text in a numeric column, in chunk 3
+        column, check = next(iter(spec.numeric)), "type"
+    rows[last][header.index(column)] = "not one of the listed values"
+    broken.add(f"{column}:{check}")
     if spec.id_column:  # the first row's id again, in chunk 3
         rows[last - 1][header.index(spec.id_column)] = rows[0][header.index(spec.id_column)]
         broken.add(f"{spec.id_column}:unique")

@@ -60,18 +60,29 @@ def _pick_numeric(*, integer: bool = False) -> str | None:
     return min(found, key=lambda name: CONTRACT.numeric[name].nullable, default=None)
 
 
-def _pick_categorical() -> str:
-    """A categorical column (non-nullable, text first): the one that gets bad categories."""
+def _pick_categorical() -> str | None:
+    """A categorical column (non-nullable, text first): the one that gets bad categories.
+
+    None when the contract has none (all-numeric data): the cases of categories then
+    do not apply, and the others corrupt a numeric column instead.
+    """
     found = [name for name, spec in CONTRACT.categorical.items() if len(spec.values) > 1]
-    assert found, "the data tests need a categorical column with two values or more"
     spec = CONTRACT.categorical
-    return min(found, key=lambda name: (spec[name].nullable, spec[name].dtype != "str"))
+    order = {name: (spec[name].nullable, spec[name].dtype != "str") for name in found}
+    return min(found, key=order.__getitem__, default=None)
+
+
+def _pick_required() -> str | None:
+    """A feature that may not be blank (categorical first, as the sample's cases were)."""
+    features = [*CONTRACT.categorical.items(), *CONTRACT.numeric.items()]
+    return next((name for name, spec in features if not spec.nullable), None)
 
 
 NUMBER = _pick_numeric()
 assert NUMBER, "the data tests need a numeric column with a max in the contract"
 INTEGER = _pick_numeric(integer=True)
 CATEGORY = _pick_categorical()
+REQUIRED = _pick_required()
 TARGET = CONTRACT.target
 ID = CONTRACT.id_column
 
@@ -187,7 +198,8 @@ def _cases(rows: int) -> list[Case]:
     assert spec.max is not None
     too_big = _text(spec.max * 10 + 1, NUMBER)
     extra = "notes" if "notes" not in CONTRACT.columns else "notes_extra"
-    renamed = _rename(CATEGORY)
+    renamed_column = CATEGORY or NUMBER
+    renamed = _rename(renamed_column)
     near = frozenset(rules_reading(NUMBER))
     cases = [
         Case(
@@ -198,9 +210,9 @@ def _cases(rows: int) -> list[Case]:
         ),
         Case(
             "renamed column",
-            lambda f: f.rename(columns={CATEGORY: renamed}),
+            lambda f: f.rename(columns={renamed_column: renamed}),
             {"table:columns"},
-            (f"missing: {CATEGORY}; unexpected: {renamed}",),
+            (f"missing: {renamed_column}; unexpected: {renamed}",),
         ),
         Case(
             "extra column",
@@ -209,7 +221,6 @@ def _cases(rows: int) -> list[Case]:
             (f"unexpected: {extra}",),
         ),
         Case("wrong type", _set(NUMBER, "12,50"), {f"{NUMBER}:type"}, ("'12,50'",), near),
-        Case("nulls in a required column", _set(CATEGORY, ""), {f"{CATEGORY}:not_null"}, ("3 of",)),
         Case(
             "out-of-range number",
             _set(NUMBER, too_big),
@@ -217,7 +228,6 @@ def _cases(rows: int) -> list[Case]:
             (_shown(too_big),),
             near,
         ),
-        Case("unseen category", _set(CATEGORY, "Crypto"), {f"{CATEGORY}:allowed"}, ("'Crypto'",)),
         Case(
             "unknown target label",
             _set(TARGET.column, "Maybe"),
@@ -225,6 +235,19 @@ def _cases(rows: int) -> list[Case]:
             ("'Maybe'",),
         ),
     ]
+    if REQUIRED is not None:
+        cases.append(
+            Case(
+                "nulls in a required column",
+                _set(REQUIRED, ""),
+                {f"{REQUIRED}:not_null"},
+                ("3 of",),
+                frozenset(rules_reading(REQUIRED)),
+            )
+        )
+    if CATEGORY is not None:
+        unseen = _set(CATEGORY, "Crypto")
+        cases.append(Case("unseen category", unseen, {f"{CATEGORY}:allowed"}, ("'Crypto'",)))
     if spec.min is not None:
         too_small = _text(spec.min - 5, NUMBER)
         cases.append(
@@ -299,7 +322,11 @@ def _validate(validator: DataValidator, frame: pd.DataFrame) -> ValidationOutcom
 
 
 def _assert_named(outcome: ValidationOutcome, says: tuple[str, ...]) -> None:
-    """Every failed check has a line naming its column and rule; the extra words appear."""
+    """Every failed check has a line naming its column and rule; the extra words appear.
+
+    The words are looked for in each failure's cells as the table fills them: a long
+    cell wraps in the table (a column name in it may hold spaces), its text does not.
+    """
     table = outcome.failure_table()
     lines = table.splitlines()
     for result in outcome.failures:
@@ -307,8 +334,10 @@ def _assert_named(outcome: ValidationOutcome, says: tuple[str, ...]) -> None:
             line.startswith(result.check.column + " ") and result.check.rule in line
             for line in lines
         ), f"no line names {result.check.column!r} and {result.check.rule!r}:\n{table}"
+    cells = [(r.observed, ", ".join(r.examples)) for r in outcome.failures]
     for words in says:
-        assert words in table, f"{words!r} not in:\n{table}"
+        found = words in table or any(words in cell for row in cells for cell in row)
+        assert found, f"{words!r} not in:\n{table}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -322,8 +351,12 @@ def test_corruption_is_caught_and_named(
 
 
 def test_offending_rows_are_named_by_id(validator: DataValidator, sample: pd.DataFrame) -> None:
-    frame = _set(CATEGORY, "Crypto")(sample)
-    (failure,) = _validate(validator, frame).failures
+    """An unlisted category (all-numeric data: text in a numeric column) names its rows."""
+    column, key = (CATEGORY, "allowed") if CATEGORY else (NUMBER, "type")
+    frame = _set(column, "Crypto")(sample)
+    failures = _validate(validator, frame).failures
+    assert {f.check.key for f in failures} <= {f"{column}:{key}"} | rules_reading(column)
+    (failure,) = [f for f in failures if f.check.key == f"{column}:{key}"]
     if ID is None:  # without an id column, rows are named by their number in the file
         assert failure.examples == tuple(f"row {i + 1}" for i in ROWS)
     else:
@@ -346,7 +379,8 @@ def test_truncated_line_is_caught(
     validator: DataValidator, sample_csv: Path, tmp_path: Path
 ) -> None:
     lines = sample_csv.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines[5] = ",".join(lines[5].split(",")[:6]) + "\n"
+    fields = lines[5].rstrip("\r\n").split(",")
+    lines[5] = ",".join(fields[: len(fields) // 2]) + "\n"  # half its fields, however many
     path = tmp_path / "truncated.csv"
     path.write_text("".join(lines), encoding="utf-8")
     outcome = validator.validate_path(path).outcome
@@ -414,15 +448,18 @@ def test_validate_command_prints_the_table_and_writes_reports(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    frame = _set(CATEGORY, "Not a listed value")(sample)
+    column = CATEGORY or NUMBER  # all-numeric data: text in a numeric column
+    frame = _set(column, "Not a listed value")(sample)
     path = tmp_path / "bad.csv"
     frame.to_csv(path, index=False)
     monkeypatch.setenv("MLOPS_REPORTS_DIR", str(tmp_path / "reports"))
     assert main(["--project-dir", str(settings_dir), "validate", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "validate: error: data validation failed: 1 of" in err
-    assert CATEGORY in err
-    assert "one of" in err
+    assert "validate: error: data validation failed: " in err
+    if CATEGORY:  # text in a numeric column may break the rules that read it too
+        assert "validate: error: data validation failed: 1 of" in err
+    assert column in err
+    assert "'Not a listed value'" in err
     assert "full report:" in err
     assert "Traceback" not in err
     assert (tmp_path / "reports" / "data_validation.html").is_file()

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from {{ cookiecutter.package_name }}.contract.draft import DraftRequest, draft_contract
 from {{ cookiecutter.package_name }}.contract.model import DataContract
@@ -28,7 +29,8 @@ def test_configured_data_passes_every_check(
     target = validator.contract.target
     rate = (sample[target.column] == target.positive).mean()
     by_key = {r.check.key: r for r in outcome.results}
-    assert by_key[f"{target.column}:positive_rate"].observed == f"{rate:.4f}"
+    observed = float(by_key[f"{target.column}:positive_rate"].observed)
+    assert observed == pytest.approx(rate, abs=5e-5)  # as shown: 4 significant digits
     assert by_key["table:rows"].observed == f"{len(sample):,}"
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -80,7 +81,7 @@ def test_non_numeric_value_is_named(sample_path: Path, contract_path: Path) -> N
     column = roles().numeric
     raw = read_as_text(sample_path).head(20).copy()  # a CSV's text, whatever the format
     raw.loc[3, column] = "ten"
-    with pytest.raises(DataFileError, match=f"'{column}' must be numeric; found 'ten'"):
+    with pytest.raises(DataFileError, match=re.escape(f"'{column}' must be numeric; found 'ten'")):
         to_typed(raw, contract)
 
 

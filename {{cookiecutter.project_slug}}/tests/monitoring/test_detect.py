@@ -22,6 +22,7 @@ from {{ cookiecutter.package_name }}.monitoring.frames import (
 )
 from {{ cookiecutter.package_name }}.monitoring.simulate import simulate
 
+from ..conftest import a_categorical
 from .conftest import (
     contract,
     drift_config,
@@ -158,10 +159,11 @@ def test_missing_value_drift(config: DriftConfig) -> None:
 
 
 def test_unseen_category_is_named(config: DriftConfig) -> None:
+    categorical = a_categorical()
     raw = simulated("none", config).copy()
-    raw.loc[raw.index[:200], roles().categorical] = "Crypto wallet"
+    raw.loc[raw.index[:200], categorical] = "Crypto wallet"
     result = detect_drift(reference_sample(), sample_of(raw, scored=False), contract(), config)
-    column = next(c for c in result.columns if c.column == roles().categorical)
+    column = next(c for c in result.columns if c.column == categorical)
     assert column.status == "drift"
     assert column.unseen == ("Crypto wallet",)
     assert any("outside the contract: Crypto wallet" in r for r in column.reasons)

@@ -35,7 +35,8 @@ def result() -> DriftResult:
     raw = simulate(
         raw_sample(), contract(), "data", rows=2000, seed=7, factors=config.simulation.data_drift
     )
-    raw.loc[raw.index[:150], roles().categorical] = "<script>alert(1)</script>"
+    if roles().categorical:  # an unseen category the page shows: markup in the data
+        raw.loc[raw.index[:150], roles().categorical] = "<script>alert(1)</script>"
     current = Sample(
         features=feature_view(raw, contract()),
         description="simulated",
@@ -59,7 +60,8 @@ def test_html_is_self_contained(result: DriftResult) -> None:
         assert outside not in page, outside
     assert page.count("<svg") == len(result.columns)
     assert all(column in page for column in shifted_columns())
-    assert "&lt;script&gt;" in page  # data is escaped, never executed
+    if roles().categorical:
+        assert "&lt;script&gt;" in page  # data is escaped, never executed
 
 
 def test_html_lists_drifted_columns_before_the_others(result: DriftResult) -> None:

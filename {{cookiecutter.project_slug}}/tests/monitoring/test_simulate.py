@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.contract.model import DataContract
-from {{ cookiecutter.package_name }}.errors import DriftError
+from {{ cookiecutter.package_name }}.errors import DriftConfigError, DriftError
+from {{ cookiecutter.package_name }}.monitoring.config import DriftConfig, ValueRange
 from {{ cookiecutter.package_name }}.monitoring.frames import numeric_view
 from {{ cookiecutter.package_name }}.monitoring.simulate import (
     flip_labels,
@@ -66,6 +67,41 @@ def test_integer_segment_values_match_text_data() -> None:
     flipped = flip_labels(raw_sample(), contract(), {"SeniorCitizen": 1})
     seniors = raw_sample()["SeniorCitizen"].eq("1")
     assert (flipped.loc[seniors, "Churn"] != raw_sample().loc[seniors, "Churn"]).all()
+
+
+def test_a_range_segment_flips_the_rows_whose_number_is_in_it() -> None:
+    """All-numeric data repeats no value: its segment is a range of one of its numbers."""
+    raw = raw_sample()
+    flipped = flip_labels(raw, contract(), {"tenure": ValueRange(min=10, max=20)})
+    tenure = numeric_view(raw["tenure"])
+    inside = tenure.between(10, 20)
+    assert inside.any()
+    assert not inside.all()
+    assert (flipped.loc[inside, "Churn"] != raw.loc[inside, "Churn"]).all()
+    assert flipped.loc[~inside, "Churn"].equals(raw.loc[~inside, "Churn"])
+    above = flip_labels(raw, contract(), {"tenure": ValueRange(min=60), "Contract": "Two year"})
+    changed = above["Churn"] != raw["Churn"]
+    assert changed.equals(tenure.ge(60) & raw["Contract"].eq("Two year"))
+    with pytest.raises(DriftError, match=r"segment \{'tenure': '500\.\.'\} matches no row"):
+        flip_labels(raw, contract(), {"tenure": ValueRange(min=500)})
+
+
+@pytest.mark.parametrize(
+    ("segment", "message"),
+    [
+        ({"Contract": {"min": 1}}, "'Contract' has a range but is not a numeric column"),
+        ({"tenure": {}}, "a range needs min, max or both"),
+        ({"tenure": {"min": 5, "max": 1}}, r"min \(5.0\) must not exceed max \(1.0\)"),
+    ],
+    ids=["range-on-a-category", "no-bound", "min-above-max"],
+)
+def test_a_bad_range_segment_is_refused_naming_it(segment: dict[str, object], message: str) -> None:
+    def load() -> None:
+        config = DriftConfig.model_validate({"simulation": {"concept_drift": {"segment": segment}}})
+        config.check_against(contract())
+
+    with pytest.raises((ValueError, DriftConfigError), match=message):
+        load()
 
 
 def test_a_segment_matching_nothing_is_an_error() -> None:

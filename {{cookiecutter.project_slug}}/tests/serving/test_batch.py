@@ -30,6 +30,12 @@ ROLES = roles()
 ID = ROLES.id or "id"  # the output's id column: the contract's, else "id" (line numbers)
 READERS = ["arrow", "csv"]
 NOT_A_VALUE = "no-such-value"
+# A bad value and how batch scoring words it: an unlisted category, or (all-numeric data)
+# text in a numeric column.
+REFUSED = ROLES.categorical or ROLES.numeric
+REFUSED_WHY = f"{REFUSED} '{NOT_A_VALUE}' is " + (
+    "not one of" if ROLES.categorical else "not a number"
+)
 
 
 def _a_required_feature() -> str:
@@ -119,7 +125,7 @@ def test_bad_rows_fail_the_run_naming_their_lines_and_leave_no_output(
 ) -> None:
     header = sample_rows[0]
     rows = [list(row) for row in sample_rows[:20]]
-    rows[4] = with_value(rows[4], header, ROLES.categorical, NOT_A_VALUE)  # line 5
+    rows[4] = with_value(rows[4], header, REFUSED, NOT_A_VALUE)  # line 5
     rows[9] = with_value(rows[9], header, ROLES.numeric, "ten")  # line 10
     rows[12] = rows[12][:-3]  # line 13: three fields short
     out = tmp_path / "scores.csv"
@@ -128,7 +134,7 @@ def test_bad_rows_fail_the_run_naming_their_lines_and_leave_no_output(
             str(write_rows(tmp_path / "in.csv", rows)), str(out), CONTRACT, model, reader=reader
         )
     message = str(failure.value)
-    assert f"line 5: {ROLES.categorical} '{NOT_A_VALUE}' is not one of" in message
+    assert f"line 5: {REFUSED_WHY}" in message
     assert f"line 10: {ROLES.numeric} 'ten' is not a number" in message
     assert f"line 13: has {len(header) - 3} fields, the header {len(header)}" in message
     assert "--on-error skip" in message
@@ -144,7 +150,7 @@ def test_skipped_rows_are_listed_by_line_never_dropped_silently(
     rows[2] = with_value(rows[2], header, ROLES.numeric, _above_the_maximum())  # line 3
     rows[6] = with_value(rows[6], header, REQUIRED, "")  # line 7
     rows[10] = rows[10][:-2]  # line 11: two fields short (the reader itself skips it)
-    rows[20] = with_value(rows[20], header, ROLES.categorical, NOT_A_VALUE)  # line 21
+    rows[20] = with_value(rows[20], header, REFUSED, NOT_A_VALUE)  # line 21
     path = write_rows(tmp_path / "in.csv", rows)
     lines = path.read_text(encoding="utf-8").splitlines()
     lines.insert(15, "")  # a blank line 16 is no row, but it counts as a line
@@ -162,7 +168,7 @@ def test_skipped_rows_are_listed_by_line_never_dropped_silently(
     assert f"{ROLES.numeric} {_above_the_maximum()} is above the maximum" in rejected[0]["reasons"]
     assert f"{REQUIRED} is blank" in rejected[1]["reasons"]
     assert f"has {len(header) - 2} fields, the header {len(header)}" in rejected[2]["reasons"]
-    assert f"{ROLES.categorical} '{NOT_A_VALUE}' is not one of" in rejected[3]["reasons"]
+    assert REFUSED_WHY in rejected[3]["reasons"]
     if ROLES.id:  # the row after the blank line is scored
         scored_ids = {s[ID] for s in read_scores(out)}
         assert rows[15][header.index(ROLES.id)] in scored_ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -16,22 +17,24 @@ from {{ cookiecutter.package_name }}.train.steps import run_train
 from ..conftest import roles
 
 UNKNOWN = "Not a listed value"
+# An unlisted category; in a numeric column (the contract may have no categorical), not a number.
+COLUMN = roles().categorical or roles().numeric
 
 
 @pytest.fixture
 def project(tmp_path: Path, project_dir: Path, sample_path: Path) -> Path:
-    """The project's config and its data with an unknown value in five rows of a categorical."""
+    """The project's config and its data with an unknown value in five rows of a feature."""
     shutil.copytree(project_dir / "config", tmp_path / "config")
     (tmp_path / "data").mkdir()
     raw = read_raw(sample_path)
-    raw.loc[raw.index[:5], roles().categorical] = UNKNOWN
+    raw.loc[raw.index[:5], COLUMN] = UNKNOWN
     raw.to_csv(tmp_path / "data" / "bad.csv", index=False)
     return tmp_path
 
 
 def test_train_refuses_invalid_data_before_anything_is_written(project: Path) -> None:
     settings = Settings(project_dir=project, data_path=Path("data/bad.csv"))
-    with pytest.raises(DataValidationError, match=roles().categorical):
+    with pytest.raises(DataValidationError, match=re.escape(COLUMN)):
         run_train(settings)
     assert not (project / "mlflow.db").exists()
     assert not (project / "models").exists()
@@ -45,6 +48,6 @@ def test_cli_prints_the_failure_table_without_traceback(
     assert main(["--project-dir", str(project), "train"]) == 1
     err = capsys.readouterr().err
     assert "data validation failed" in err
-    assert roles().categorical in err
+    assert COLUMN in err
     assert f"'{UNKNOWN}'" in err
     assert "Traceback" not in err

@@ -197,3 +197,13 @@ def test_long_cells_wrap_onto_a_few_lines() -> None:
     assert table[-1].endswith("…")
     assert all(len(line) < 160 for line in table)
     assert table[2].startswith("column  rule rule")
+
+
+def test_column_names_never_wrap_and_rules_widen_before_they_wrap() -> None:
+    """A long column name stays whole; a rule of up to 60 characters stays on one line."""
+    name = "fractal dimension error of the worst cell"
+    rule = "share of 'malignant tumour found' between 0.19 and 0.75"  # 55 characters
+    table = format_table([("column", "rule", "observed", "rows"), (name, rule, "0", "")])
+    lines = table.splitlines()
+    assert len(lines) == 3
+    assert lines[2].startswith(f"{name}  {rule}")

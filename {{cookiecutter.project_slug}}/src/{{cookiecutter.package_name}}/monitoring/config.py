@@ -66,10 +66,37 @@ class FallbackSample(_Frozen):
     seed: int = 0
 
 
-class ConceptDriftSimulation(_Frozen):
-    """Flip the label of every row matching all of `segment` (column: value)."""
+class ValueRange(_Frozen):
+    """Numbers from `min` to `max` (both included; one may be left out).
 
-    segment: dict[str, str | int] = Field(min_length=1)
+    Continuous numeric data rarely repeats a value exactly, so a segment of such data
+    (all-numeric data sets have no other) names a range: `worst radius: {min: 20}`.
+    """
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ValueRange:
+        if self.min is None and self.max is None:
+            raise ValueError("a range needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+    def __str__(self) -> str:
+        low = "" if self.min is None else f"{self.min:g}"
+        high = "" if self.max is None else f"{self.max:g}"
+        return f"{low}..{high}"
+
+
+SegmentValue = str | int | ValueRange
+
+
+class ConceptDriftSimulation(_Frozen):
+    """Flip the label of every row matching all of `segment` (column: value, or numeric range)."""
+
+    segment: dict[str, SegmentValue] = Field(min_length=1)
 
 
 class Simulation(_Frozen):
@@ -114,10 +141,17 @@ class DriftConfig(_Frozen):
             if c not in contract.numeric
         ]
         if self.simulation.concept_drift is not None:
+            segment = self.simulation.concept_drift.segment
             problems += [
                 f"simulation.concept_drift.segment: {c!r} is not a feature column of the contract"
-                for c in self.simulation.concept_drift.segment
+                for c in segment
                 if c not in features
+            ]
+            problems += [
+                f"simulation.concept_drift.segment: {c!r} has a range but is not a numeric "
+                "column of the contract (name one of its values)"
+                for c, value in segment.items()
+                if isinstance(value, ValueRange) and c in features and c not in contract.numeric
             ]
         if problems:
             raise DriftConfigError(contract_mismatch(path, problems))

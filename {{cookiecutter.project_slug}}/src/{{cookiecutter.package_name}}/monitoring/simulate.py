@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..contract.model import DataContract
 from ..errors import DriftError
+from .config import SegmentValue, ValueRange
 from .frames import categorical_view, numeric_view
 
 Kind = Literal["none", "data", "concept"]
@@ -62,13 +63,20 @@ def shift_numeric(
 
 
 def segment_mask(
-    raw: pd.DataFrame, contract: DataContract, segment: Mapping[str, str | int]
+    raw: pd.DataFrame, contract: DataContract, segment: Mapping[str, SegmentValue]
 ) -> pd.Series:
-    """Rows where every column of the segment has the given value."""
+    """Rows where every column of the segment has the given value (or a number in its range)."""
     mask = pd.Series(True, index=raw.index)
     for name, wanted in segment.items():
         if name not in raw.columns:
             raise DriftError(f"segment column {name!r} is not in the data")
+        if isinstance(wanted, ValueRange):
+            numbers = numeric_view(raw[name])
+            if wanted.min is not None:
+                mask &= numbers >= wanted.min
+            if wanted.max is not None:
+                mask &= numbers <= wanted.max
+            continue
         integer = name in contract.numeric or (
             name in contract.categorical and contract.categorical[name].dtype == "int"
         )
@@ -77,7 +85,7 @@ def segment_mask(
 
 
 def flip_labels(
-    raw: pd.DataFrame, contract: DataContract, segment: Mapping[str, str | int]
+    raw: pd.DataFrame, contract: DataContract, segment: Mapping[str, SegmentValue]
 ) -> pd.DataFrame:
     """Swap positive and negative labels inside the segment; other rows are untouched.
 
@@ -87,7 +95,8 @@ def flip_labels(
     target = contract.target
     mask = segment_mask(raw, contract, segment)
     if not mask.any():
-        raise DriftError(f"segment {dict(segment)} matches no row")
+        described = {name: str(value) for name, value in segment.items()}
+        raise DriftError(f"segment {described} matches no row")
     flipped = raw.copy()
     labels = raw[target.column].astype(str)
     swapped = labels.map({target.positive: target.negative, target.negative: target.positive})
@@ -103,7 +112,7 @@ def simulate(
     rows: int,
     seed: int,
     factors: Mapping[str, float] | None = None,
-    segment: Mapping[str, str | int] | None = None,
+    segment: Mapping[str, SegmentValue] | None = None,
 ) -> pd.DataFrame:
     """Resample the data and apply one kind of drift.
 

@@ -34,7 +34,7 @@ from ..layout import (
 )
 from ..settings import PACKAGE_NAME, STDOUT, Settings
 from ..train.metrics_file import read_metrics
-from .config import DriftConfig, load_drift_config
+from .config import DriftConfig, SegmentValue, load_drift_config
 from .detect import DriftResult, detect_drift
 from .fetch import fetch, fetch_prefix, fetched_name, is_prefix
 from .frames import Sample, labelled_table
@@ -368,7 +368,7 @@ def run_simulate(
         factors = {k: float(v) for k, v in _pairs(shifts, "--shift").items()} or spec.data_drift
     except ValueError as err:
         raise DriftError(f"--shift factors must be numbers: {err}") from err
-    chosen_segment: dict[str, str | int] = dict(_pairs(segment, "--segment")) or (
+    chosen_segment: dict[str, SegmentValue] = dict(_pairs(segment, "--segment")) or (
         dict(spec.concept_drift.segment) if spec.concept_drift else {}
     )
     source = training_data_path(settings, contract)
@@ -390,7 +390,8 @@ def run_simulate(
     what = {
         "none": "no drift (a plain resample)",
         "data": "data drift: " + ", ".join(f"{k} x{v:g}" for k, v in factors.items()),
-        "concept": f"concept drift: labels flipped where {chosen_segment}",
+        "concept": "concept drift: labels flipped where "
+        + ", ".join(f"{name}={value}" for name, value in chosen_segment.items()),
     }[kind]
     print(f"wrote {len(frame)} rows with {what} to {path}")
     print(f"check it: {PACKAGE_NAME} drift --current {path}")

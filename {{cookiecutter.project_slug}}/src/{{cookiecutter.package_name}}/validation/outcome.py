@@ -22,7 +22,11 @@ Status = Literal["passed", "failed", "skipped"]
 MAX_EXAMPLES = 3
 MAX_CELL_LINES = 4
 MAX_COLUMN_NAMES = 5
+# Widest cell before it wraps. A column name never wraps (it is what a reader looks up: "fractal
+# dimension" over "error" reads as two columns); a rule grows to fit up to RULE_WIDTH_MAX (its
+# labels and bounds come from the contract), and wraps beyond that, as long value lists do.
 _WIDTHS = {"column": 22, "rule": 40, "observed": 48, "rows": 40}
+RULE_WIDTH_MAX = 60
 
 
 @dataclass(frozen=True)
@@ -164,8 +168,13 @@ def _cell(text: str, width: int) -> list[str]:
 
 
 def format_table(rows: Sequence[tuple[str, str, str, str]]) -> str:
-    """Align rows into columns; long cells wrap onto a few lines instead of widening the table."""
+    """Align rows into columns; long cells wrap onto a few lines instead of widening the table.
+
+    The first cell of a row (a column name) never wraps; see _WIDTHS.
+    """
     widths = list(_WIDTHS.values())
+    widths[0] = max([widths[0], *(len(row[0]) for row in rows)])
+    widths[1] = min(RULE_WIDTH_MAX, max([widths[1], *(len(row[1]) for row in rows)]))
     cells = [[_cell(v, w) for v, w in zip(row, widths, strict=True)] for row in rows]
     sizes = [max(len(line) for row in cells for line in row[i]) for i in range(len(widths))]
     lines = []
