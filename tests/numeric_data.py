@@ -9,10 +9,11 @@ The config edits below are what the generated README tells such a user to make.
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 from pathlib import Path
+
+from .own_data import write_csv
 
 DATA_FILE = "data/raw/biopsies.csv"
 TARGET = "diagnosis"
@@ -49,13 +50,7 @@ def _row(rng: random.Random) -> list[str]:
 
 def write_data(path: Path, rows: int = ROWS, seed: int = 569) -> Path:
     """The biopsies CSV at `path` (parents created)."""
-    rng = random.Random(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        writer.writerows(_row(rng) for _ in range(rows))
-    return path
+    return write_csv(path, COLUMNS, _row, rows, seed)
 
 
 # No categorical column: no slices; the model tests' cases and the drift simulation

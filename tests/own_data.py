@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 DATA_FILE = "data/raw/renewals.csv"
@@ -64,15 +65,22 @@ def _row(rng: random.Random) -> list[str]:
     ]
 
 
-def write_data(path: Path, rows: int = ROWS, seed: int = 2024) -> Path:
-    """The renewals CSV at `path` (parents created)."""
+def write_csv(
+    path: Path, header: list[str], row: Callable[[random.Random], list[str]], rows: int, seed: int
+) -> Path:
+    """`rows` rows drawn by `row` from a generator seeded with `seed`, as a CSV at `path`."""
     rng = random.Random(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        writer.writerows(_row(rng) for _ in range(rows))
+        writer.writerow(header)
+        writer.writerows(row(rng) for _ in range(rows))
     return path
+
+
+def write_data(path: Path, rows: int = ROWS, seed: int = 2024) -> Path:
+    """The renewals CSV at `path` (parents created)."""
+    return write_csv(path, COLUMNS, _row, rows, seed)
 
 
 # What the user writes in config/ besides the drafted contract: the model tests'

@@ -21,6 +21,7 @@ import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -110,6 +111,19 @@ def refusal(project: Path, *command: str) -> str:
     return lines[0]
 
 
+def draft_contract(project: Path, data: ModuleType) -> None:
+    """The README's first steps: the sample out, the data in, `make contract-draft` on it."""
+    (project / "data" / "raw" / "telco_customer_churn.csv").unlink()
+    data.write_data(project / data.DATA_FILE)
+    make(
+        project,
+        "contract-draft",
+        f"DATA={data.DATA_FILE}",
+        f"TARGET={data.TARGET}",
+        f"POSITIVE={data.POSITIVE}",
+    )
+
+
 @pytest.mark.slow
 @needs("git", "make")
 def test_make_ci_passes_on_other_data_with_config_edits_only(
@@ -121,15 +135,7 @@ def test_make_ci_passes_on_other_data_with_config_edits_only(
     git(project, "commit", "-qm", "generated")
     make(project, "setup")
 
-    (project / "data" / "raw" / "telco_customer_churn.csv").unlink()
-    own_data.write_data(project / own_data.DATA_FILE)
-    make(
-        project,
-        "contract-draft",
-        f"DATA={own_data.DATA_FILE}",
-        f"TARGET={own_data.TARGET}",
-        f"POSITIVE={own_data.POSITIVE}",
-    )
+    draft_contract(project, own_data)
     config = project / "config"
     (config / "data_contract.draft.yaml").replace(config / "data_contract.yaml")
 
@@ -175,15 +181,7 @@ def test_make_ci_passes_on_numeric_only_data_with_spaces_in_column_names(
     project = renders.copy(NAMED, tmp_path)
     git(project, "init", "-q")
     make(project, "setup")
-    (project / "data" / "raw" / "telco_customer_churn.csv").unlink()
-    numeric_data.write_data(project / numeric_data.DATA_FILE)
-    make(
-        project,
-        "contract-draft",
-        f"DATA={numeric_data.DATA_FILE}",
-        f"TARGET={numeric_data.TARGET}",
-        f"POSITIVE={numeric_data.POSITIVE}",
-    )
+    draft_contract(project, numeric_data)
     config = project / "config"
     drafted = (config / "data_contract.draft.yaml").read_text(encoding="utf-8")
     assert "categorical: {}" in drafted or "categorical:" not in drafted, drafted
