@@ -98,12 +98,12 @@ def test_batch_matches_single_predictions(client: TestClient, rows: list[dict[st
 
 def test_small_and_large_batches_answer_alike(model_dir: Path, rows: list[dict[str, Any]]) -> None:
     """A few rows are scored on the event loop, more in a worker thread: the same answers."""
-    many = rows * (1 + INLINE_BATCH_BYTES // len(json.dumps(rows)))  # over the limit, any width
-    with client_for(model_dir, max_batch_rows=len(many), max_body_bytes=2_000_000) as test_client:
+    bulk = rows * (1 + INLINE_BATCH_BYTES // len(json.dumps(rows)))  # over the limit, any width
+    with client_for(model_dir, max_batch_rows=len(bulk), max_body_bytes=2_000_000) as test_client:
         small = test_client.post("/predict/batch", json={"rows": rows[:3]})
-        large = test_client.post("/predict/batch", json={"rows": many})
+        large = test_client.post("/predict/batch", json={"rows": bulk})
     assert len(json.dumps({"rows": rows[:3]})) <= INLINE_BATCH_BYTES
-    assert len(json.dumps({"rows": many})) > INLINE_BATCH_BYTES
+    assert len(json.dumps({"rows": bulk})) > INLINE_BATCH_BYTES
     assert small.status_code == large.status_code == 200
     few, many = small.json()["predictions"], large.json()["predictions"][:3]
     assert [(p["id"], p["label"]) for p in few] == [(p["id"], p["label"]) for p in many]
