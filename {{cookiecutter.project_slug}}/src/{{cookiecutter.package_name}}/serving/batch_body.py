@@ -2,9 +2,14 @@
 
 pydantic-core checks a 1,000-row body in ~4.5 ms, two thirds of it validating
 one value at a time; the batch endpoint's goal (1,000 rows in 10 ms, end to end)
-cannot afford that. Here the body is parsed by the same JSON parser (pydantic-core's
-`from_json`) and each column is checked at once: its set of types and of values
-against the contract, its minimum and maximum against the bounds (~1 ms in all).
+cannot afford that. Here the body is parsed by orjson (1.2 ms for a 1,000-row body of
+the sample, against 1.8 ms for pydantic-core's `from_json`) and each column is checked
+at once: its set of types and of values against the contract, its minimum and maximum
+against the bounds (~1 ms in all). Where the two parsers differ, orjson's result
+never passes: it refuses NaN, Infinity and numbers beyond a double (the validator
+then words the error), and reads an integer beyond 64 bits as a float, which an
+integer, categorical or id column refuses here and a float column turns into the
+same float the validator makes of it.
 
 Only a body that passes every check is taken on this path, and every check is
 stricter than (or as strict as) the request validator's own rules, so what it
@@ -23,8 +28,8 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter
-from pydantic_core import from_json
 
 from ..contract.model import CategoricalColumn, DataContract, NumericColumn
 from .schema import ID_MAX_LENGTH
@@ -121,9 +126,9 @@ def _as_floats(rows: list[dict[str, Any]], name: str, column: Column) -> Column:
 def _rows(body: bytes, max_rows: int) -> list[dict[str, Any]] | None:
     """The body's rows if it is {"rows": [object, ...]} with 1 to `max_rows` rows, else None."""
     try:
-        document = from_json(body, allow_inf_nan=False)
-    except ValueError:
-        return None  # malformed JSON, NaN or Infinity: the validator words the error
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None  # malformed JSON, NaN, Infinity or 1e999: the validator words the error
     if type(document) is not dict or len(document) != 1:
         return None
     rows = document.get("rows")
