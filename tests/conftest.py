@@ -18,19 +18,19 @@ NOT_TESTED = pytest.StashKey[dict[str, list[pytest.Item]]]()
 # it puts the groups with most tests first), so these start first and the short ones
 # fill the gaps at the end: the workers end together instead of one waiting minutes for
 # another's last long pipeline. Each worker holds the next unit while it runs one, so
-# the unit after the longest two runs after them: short ones go there. Measured on three
-# workers (a group's tests go as one unit): chaos 378 s, the CD runs 338 s and 146 s,
-# the cloud variant's lint and unit tests 162 s, the gates and report 150 s, the
-# own-data pipelines 107 s and 95 s, team tracking 85 s, the image 50 s; this order ends
-# phase 2 at 514 s in a simulation of xdist's scheduling (534 s for the order before).
+# what comes right after the longest ones runs after them. Measured on four workers (a
+# group's tests go as one unit): chaos 376 s, the CD runs 306 s and 142 s, the own-data
+# pipelines 226 s and 91 s, team tracking 127 s, the cloud variant's lint and unit tests
+# 118 s, the gates and report 105 s, the image 60 s; phase 2 took 450 s in this order
+# (a simulation of xdist's scheduling puts it within a few percent of the best order).
 LONGEST_FIRST = (
-    "test_chaos.py",
     "test_cd_as_shipped.py",
-    "test_team_tracking.py",
-    "test_gates_and_report.py",
-    "test_generated_project.py",
+    "test_chaos.py",
     "test_own_data.py",
+    "test_gates_and_report.py",
     "test_image.py",
+    "test_generated_project.py",
+    "test_team_tracking.py",
     "test_retrain_workflow.py",
 )
 

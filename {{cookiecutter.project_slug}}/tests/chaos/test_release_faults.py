@@ -103,7 +103,10 @@ def test_nginx_killed_during_the_bake_is_restarted_and_the_release_goes_on(
     load = clients(deployer)
     with load.running():
         release = deployer.start("--model-dir", str(target))
-        deployer.wait_phase("100 % on green")
+        # The bake: the shift to 100 % is done (reloaded and checked), green is watched.
+        # Killed during the shift itself, nginx fails the release (a front door that dies
+        # while traffic moves is rolled back from): not what this test is about.
+        deployer.wait_output("production: 100 % on green (nginx reload")
         time.sleep(0.5)
         killed = kill_nginx(deployer, master_only)
         assert release.wait(timeout=120) == 0, (deployer.root / "deploy.out").read_text()[-3000:]

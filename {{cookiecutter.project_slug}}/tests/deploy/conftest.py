@@ -171,6 +171,7 @@ class Deployer:
         self.production_port = free_port()
         self.test_port = free_port()
         self.log_dir = root / "predictions"
+        self._output_from = 0  # where the output of the release `start` launched last begins
         (root / "deploy.yaml").write_text(config)
         self.env = {
             **os.environ,
@@ -216,6 +217,7 @@ class Deployer:
     def start(self, *args: str) -> subprocess.Popen[bytes]:
         """The deploy command in the background (a test kills it, or waits for it)."""
         output = (self.root / "deploy.out").open("ab")
+        self._output_from = output.tell()  # where this release's output begins
         try:
             return subprocess.Popen(
                 self.command(*args), cwd=PROJECT_DIR, env=self.env, stdout=output, stderr=output
@@ -237,6 +239,26 @@ class Deployer:
             f"phase never became one of {phases}: {state.get('phase')}; last outcome "
             f"{state.get('last')}; the deploy's output ends:\n"
             + (log.read_text(errors="replace")[-3000:] if log.exists() else "(none)")
+        )
+
+    def wait_output(self, text: str, timeout: float = 90.0) -> None:
+        """Poll the output of the release `start` launched last until it holds `text`.
+
+        A phase is saved when a step begins; its output line is written when the step is
+        done (a traffic shift: after nginx's reload and the check of what production
+        serves), so a test that must act inside a step waits for the line.
+        """
+        log = self.root / "deploy.out"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with log.open("rb") as output:
+                output.seek(self._output_from)
+                if text in output.read().decode(errors="replace"):
+                    return
+            time.sleep(0.02)
+        raise AssertionError(
+            f"the release never printed {text!r}; its output ends:\n"
+            + log.read_text(errors="replace")[-3000:]
         )
 
     @property
