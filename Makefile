@@ -7,7 +7,7 @@ RUN := $(UV) run --quiet
 DEMO_DIR ?= $(CURDIR)/build/demo
 # The system programs the template tests run (tests/system_tools.py TOOLS): `make system-deps`
 # installs them with the generated project's own script, the one table of system tools.
-SYSTEM_TOOLS := git make nginx prometheus promtool shellcheck podman runc skopeo docker-registry debootstrap postgresql
+SYSTEM_TOOLS := git make nginx prometheus promtool shellcheck podman runc skopeo docker-registry debootstrap postgresql wrk
 SYSTEM_DEPS := bash "{{cookiecutter.project_slug}}/tools/system-deps.sh"
 # Debian keeps nginx, runc and debootstrap in sbin folders, not on every user's PATH.
 export PATH := $(PATH):/usr/local/sbin:/usr/sbin:/sbin

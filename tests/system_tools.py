@@ -41,6 +41,7 @@ TOOLS = (
     "docker-registry",
     "debootstrap",
     "postgresql",
+    "wrk",
 )
 # Tools that are not one program of their name: the programs that show they are there.
 # Debian's PostgreSQL keeps pg_ctl off PATH (/usr/lib/postgresql/<version>/bin) and puts

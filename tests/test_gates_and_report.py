@@ -11,13 +11,17 @@ One project (the default answers) is set up and trained once for the module:
   re-training does not reproduce, then the real `pr-comment` job runs against a fake
   GitHub API on 127.0.0.1 (tests/pr_workflow_runner.py): the pull request's comment,
   which said "passed", now says "failed" and names the step;
-- the targets the workflows run collect every test id of tests/ci_test_ids.txt.
+- the targets the workflows run collect every test id of tests/ci_test_ids.txt;
+- `make bench-serving` (short runs) runs to the end against the trained model and
+  prints every figure it promises, with no request failed (it stops on any); the
+  figures themselves are the benchmark's to print, never a test's to assert.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -31,6 +35,7 @@ from .combinations import DEFAULT
 from .fake_github import BOT, TOKEN, fake_github
 from .helpers import Renders, git, make, project_env, run, set_latency_calls, uv_run
 from .pr_workflow_runner import Runner
+from .system_tools import needs
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("trained-default-project")]
 PACKAGE = "churn_prediction"
@@ -229,3 +234,29 @@ def test_a_failed_reproduce_check_turns_the_pull_requests_comment_to_failed(
         f"pr-report job {report_job.seconds:.1f}s, pr-comment job {comment_job.seconds:.1f}s, "
         f"whole flow {time.perf_counter() - started:.1f}s"
     )
+
+
+# What `make bench-serving` prints for the issue's measures, one pattern per figure.
+BENCHMARK_FIGURES = (
+    r"^no-op FastAPI +\d+ ",
+    r"^this service +\d+ ",
+    r"^ratio \(medians\): \d+% of the no-op endpoint's req/s .* p99 [\d.]+ ms",
+    r"^  whole ASGI app, this service +[\d.]+$",
+    r"^    prediction log: submit \+ background write +[\d.]+$",
+    r"^  2 workers per CPU second: \d+% of 1 worker's",
+    r"^start-up, exec to first /ready 200: .*median [\d.]+ s",
+    r"^ +1 rows: +\d+ rows/s",
+    r"^ +100 rows: +\d+ rows/s",
+    r"^ +1000 rows: +\d+ rows/s",
+    r"^  prediction log: \d+ records dropped",
+)
+
+
+@needs("wrk")
+def test_the_serving_benchmark_runs_to_the_end_as_shipped(project: Path) -> None:
+    """The benchmark behind the serving figures in the README still runs: it starts the
+    service and the no-op reference, drives both with wrk, and prints every measure."""
+    bench = make(project, "bench-serving", "BENCH_SECONDS=1", "BENCH_ROUNDS=1", timeout=600)
+    print(bench.stdout)
+    missing = [p for p in BENCHMARK_FIGURES if not re.search(p, bench.stdout, re.MULTILINE)]
+    assert not missing, f"bench-serving did not print {missing}:\n{bench.stdout}"
