@@ -12,9 +12,12 @@ One project (the default answers) is set up and trained once for the module:
   GitHub API on 127.0.0.1 (tests/pr_workflow_runner.py): the pull request's comment,
   which said "passed", now says "failed" and names the step;
 - the targets the workflows run collect every test id of tests/ci_test_ids.txt;
-- `make bench-serving` (short runs) runs to the end against the trained model and
-  prints every figure it promises, with no request failed (it stops on any); the
-  figures themselves are the benchmark's to print, never a test's to assert.
+- the benchmarks behind the README's figures still run to the end against the
+  trained model, each as its make target (short runs) and printing every figure it
+  promises: `make bench-serving` with no request failed (it stops on any),
+  `bench-batch`, `bench-validate`, `bench-validate-memory`, and
+  `benchmarks/serving_batches.py`. The figures are the benchmarks' to print, never
+  a test's to assert.
 """
 
 from __future__ import annotations
@@ -260,3 +263,48 @@ def test_the_serving_benchmark_runs_to_the_end_as_shipped(project: Path) -> None
     print(bench.stdout)
     missing = [p for p in BENCHMARK_FIGURES if not re.search(p, bench.stdout, re.MULTILINE)]
     assert not missing, f"bench-serving did not print {missing}:\n{bench.stdout}"
+
+
+# The other benchmarks: (command, patterns of what each prints), short runs.
+BENCHMARKS = {
+    "bench-batch": (
+        ["make", "bench-batch", "ROWS=20000"],
+        (
+            r"^20,000 rows \(\d+ MB\) replicated from ",
+            r"^predict \(pyarrow reader\) +[\d.]+ s +[\d,]+ rows/s .* peak \d+ MB$",
+            r"^predict \(csv module, as in the image\) +[\d.]+ s +[\d,]+ rows/s",
+            r"^scikit-learn pipeline \(pandas\) +[\d.]+ s +[\d,]+ rows/s",
+            r"^predict is [\d.]+x the pipeline's throughput",
+        ),
+    ),
+    "bench-validate": (
+        ["make", "bench-validate"],
+        (r"^data: .*\([\d,]+ rows, \d+ checks\)$", r"^warm validation: +median [\d.]+ s"),
+    ),
+    "bench-validate-memory": (
+        ["make", "bench-validate-memory", "SIZE_MB=5"],
+        (
+            r"^default limits, validate: exit 0 in ",
+            r"^raised limits, validate: exit 0 in .* rows/s",
+            r"^peak memory of validate: \d+ MiB",
+        ),
+    ),
+    "serving_batches": (
+        ["uv", "run", "--quiet", "python", "benchmarks/serving_batches.py"],
+        (
+            r"^one 1,000-row batch \([\d.]+ MB\): \d+ ms of work",
+            r"^single rows alone: +p50 [\d.]+ ms, p99 [\d.]+ ms",
+            r"^single rows beside +\d+ batches: +p50 [\d.]+ ms, p99 [\d.]+ ms",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BENCHMARKS))
+def test_the_other_benchmarks_run_to_the_end_as_shipped(project: Path, name: str) -> None:
+    """Each prints every figure it promises, on the trained default project."""
+    command, figures = BENCHMARKS[name]
+    bench = run(command, cwd=project, env=project_env(), timeout=600)
+    print(bench.stdout)
+    missing = [p for p in figures if not re.search(p, bench.stdout, re.MULTILINE)]
+    assert not missing, f"{name} did not print {missing}:\n{bench.stdout}\n{bench.stderr}"
