@@ -229,6 +229,30 @@ def _local_predictions(project: Path, env: dict[str, str], count: int) -> dict[s
     return dict(json.loads(result.stdout))
 
 
+# The CPUs a container's process may run on, and its cgroup v2 CPU limit ("-" when none).
+_CPUS_SEEN = "nproc; cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo -"
+# uvicorn's workers inside the container: the processes multiprocessing spawned.
+_COUNT_WORKERS = (
+    "import os\n"
+    "pids = [p for p in os.listdir('/proc') if p.isdigit()]\n"
+    "def cmdline(p):\n"
+    "    try:\n"
+    "        return open(f'/proc/{p}/cmdline', 'rb').read()\n"
+    "    except OSError:\n"
+    "        return b''\n"
+    "spawned = b'spawn' + b'_main'  # not as one word: this process's own cmdline holds it\n"
+    "print(sum(spawned in cmdline(p) for p in pids))\n"
+)
+
+
+def _expected_workers(cpus: int, cpu_max: str) -> int:
+    """One worker per whole CPU of the limit ("200000 100000" is 2), else per CPU seen."""
+    quota, _, period = cpu_max.partition(" ")
+    if quota in {"-", "max"} or not period:
+        return cpus
+    return max(1, min(cpus, int(quota) // int(period)))
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("image")
 @needs("git", "make", "podman", "runc", "skopeo", "docker-registry")
@@ -329,6 +353,33 @@ class TestImage:
             assert health.returncode == 0, health.stdout + health.stderr
             container.reload()
             assert container.attrs["State"]["Health"]["Status"] == "healthy"
+        finally:
+            container.remove(force=True)
+
+    def test_the_container_runs_a_worker_per_cpu_it_may_use_and_counts_all_their_predictions(
+        self, built: Built, docker_client: Any
+    ) -> None:
+        """The image's default (MLOPS_WORKERS=auto): one worker per CPU of its cgroup limit,
+        or per CPU it sees when it has none; any worker's /metrics counts every worker's
+        predictions once, in the folder the image sets for them (written by its user)."""
+        rows = _local_predictions(built.project, built.env, count=40)["rows"]
+        container, url = _start(docker_client, built.record["image"])
+        try:
+            seen = _podman_exec(built, container.id, "sh", "-c", _CPUS_SEEN)
+            assert seen.returncode == 0, seen.stdout + seen.stderr
+            cpus, cpu_max = seen.stdout.split(maxsplit=1)
+            expected = _expected_workers(int(cpus), cpu_max.strip())
+            workers = _podman_exec(built, container.id, "python", "-c", _COUNT_WORKERS)
+            print(f"CPUs seen {cpus}, cpu.max {cpu_max.strip()!r}: workers {workers.stdout}")
+            assert workers.stdout.strip() == str(expected), workers.stdout + workers.stderr
+            with ThreadPoolExecutor(max_workers=8) as pool:  # connections land on any worker
+                codes = list(pool.map(lambda row: http_json(f"{url}/predict", row)[0], rows))
+            assert set(codes) == {200}
+            for _ in range(6):  # whichever worker answers the scrape
+                with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+                    lines = response.read().decode().splitlines()
+                assert f"predictions_total {len(rows)}.0" in lines
+                assert len([line for line in lines if line.startswith("model_info{")]) == 1
         finally:
             container.remove(force=True)
 
